@@ -40,7 +40,7 @@ typedef struct {
 int lds_import_manifest(const char *dest_dir, const char *manifest_path, const char *s3_root,
                         lds_error *warnings, lds_error *err);
 
-/* Imports DIR/normal/*, DIR/anomaly/* and DIR/mask/<stem>.png (DESIGN.md §4). */
+/* Imports DIR/normal/, DIR/anomaly/ and DIR/mask/<stem>.png (DESIGN.md §4). */
 int lds_import_folder(const char *dest_dir, const char *folder, lds_error *warnings, lds_error *err);
 
 /* Creates an empty dataset directory (CreateDataset with no DatasetSource). */

@@ -1,7 +1,7 @@
 # Writes OUT: a C table {name, json} of every MODELS_DIR/*.json (cmake -P script).
 file(GLOB files ${MODELS_DIR}/*.json)
 list(SORT files)
-set(body "/* generated from models/*.json; do not edit */\n#include <stddef.h>\n")
+set(body "/* generated from the models folder; do not edit */\n#include <stddef.h>\n")
 set(table "const struct { const char *name; const char *json; } lo_models_embedded[] = {\n")
 set(i 0)
 foreach(f ${files})

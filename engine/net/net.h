@@ -1,4 +1,4 @@
-/* net.h — a network graph read from an architecture JSON (models/*.json) and run on kernels/.
+/* net.h — a network graph read from an architecture JSON (models/NAME.json) and run on kernels/.
  * Internal to engine/ (training, inference and the benchmark use it).
  *
  * Architecture JSON (validated with clear errors naming the layer and field):
