@@ -73,7 +73,7 @@ typedef struct {
 } lev_pixel_class;
 
 typedef struct {
-    lev_pixel_class classes[32]; /* index 0 unused (background) */
+    lev_pixel_class classes[32]; /* index 0 = background: only its n_images is used (images added) */
     int n_classes;               /* including background */
 } lev_pixel_metrics;
 

@@ -1,0 +1,130 @@
+/* evaluation_result.c — EvaluationResult-<project>-<version>.json in the schema Lookout for Vision
+ * documented, with our additions under the single key "LookoutExtensions" (see eval.h). */
+#include "eval_internal.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Undefined metrics go out as null, never NaN (not JSON) nor a made-up number. */
+static void add_metric_or_null(cJSON *o, const char *key, double v)
+{
+    if (v < 0)
+        cJSON_AddNullToObject(o, key);
+    else
+        cJSON_AddNumberToObject(o, key, v);
+}
+
+static void add_interval(cJSON *o, const char *key, lev_interval iv)
+{
+    cJSON *x = cJSON_AddObjectToObject(o, key);
+    cJSON_AddNumberToObject(x, "Lower", iv.lo);
+    cJSON_AddNumberToObject(x, "Upper", iv.hi);
+}
+
+static void add_notes(cJSON *notes, const char *text)
+{
+    /* lev_metrics.note joins its notes with "; ". */
+    const char *p = text;
+    while (p && *p) {
+        const char *end = strstr(p, "; ");
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char *one = strndup(p, n);
+        if (one) {
+            cJSON_AddItemToArray(notes, cJSON_CreateString(one));
+            free(one);
+        }
+        p = end ? end + 2 : NULL;
+    }
+}
+
+int lev_write_result(const char *path, const lev_details *d, const lev_metrics *m,
+                     const lev_pixel_metrics *pixel, lev_error *err)
+{
+    if (!d || !m)
+        return lev__fail(err, "%s: no model details or metrics to write", path ? path : "(null)");
+    char when[40];
+    lev__iso_time(d->end_time, when);
+
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddNumberToObject(root, "Version", 1);
+    cJSON *det = cJSON_AddObjectToObject(root, "EvaluationDetails");
+    cJSON_AddStringToObject(det, "ModelArn", d->model_arn ? d->model_arn : "");
+    cJSON_AddStringToObject(det, "EvaluationEndTimestamp", when);
+    cJSON_AddNumberToObject(det, "NumberOfTrainingImages", (double)d->n_training_images);
+    cJSON_AddNumberToObject(det, "NumberOfTestingImages", (double)d->n_testing_images);
+
+    cJSON *agg = cJSON_AddObjectToObject(root, "AggregatedEvaluationResults");
+    cJSON *met = cJSON_AddObjectToObject(agg, "Metrics");
+    add_metric_or_null(met, "ROCAUC", m->roc_auc);
+    add_metric_or_null(met, "AveragePrecision", m->average_precision);
+    cJSON_AddNumberToObject(met, "Precision", m->precision);
+    cJSON_AddNumberToObject(met, "Recall", m->recall);
+    cJSON_AddNumberToObject(met, "F1Score", m->f1);
+
+    cJSON *ext = cJSON_CreateObject();
+    cJSON_AddNumberToObject(ext, "Threshold", (double)m->threshold);
+    cJSON *cm = cJSON_AddObjectToObject(ext, "ConfusionMatrix");
+    cJSON_AddNumberToObject(cm, "TruePositives", (double)m->tp);
+    cJSON_AddNumberToObject(cm, "FalsePositives", (double)m->fp);
+    cJSON_AddNumberToObject(cm, "TrueNegatives", (double)m->tn);
+    cJSON_AddNumberToObject(cm, "FalseNegatives", (double)m->fn);
+    cJSON_AddNumberToObject(ext, "NumberOfTestAnomalies", (double)m->n_anomalies);
+    cJSON_AddNumberToObject(ext, "NumberOfTestNormals", (double)m->n_normals);
+    if (m->n_boot > 0) {
+        cJSON *bs = cJSON_AddObjectToObject(ext, "BootstrapConfidenceIntervals");
+        cJSON_AddStringToObject(bs, "Method", "stratified percentile bootstrap (anomalies and normals resampled "
+                                              "separately with replacement, threshold fixed)");
+        cJSON_AddNumberToObject(bs, "ConfidenceLevel", 0.95);
+        cJSON_AddNumberToObject(bs, "Resamples", m->n_boot);
+        /* As a string: a 64-bit seed does not survive a JSON double. */
+        char seed[32];
+        snprintf(seed, sizeof seed, "%llu", (unsigned long long)m->seed);
+        cJSON_AddStringToObject(bs, "Seed", seed);
+        add_interval(bs, "Precision", m->precision_ci);
+        add_interval(bs, "Recall", m->recall_ci);
+        add_interval(bs, "F1Score", m->f1_ci);
+    }
+    cJSON *notes = cJSON_CreateArray();
+    add_notes(notes, m->note);
+
+    if (pixel) {
+        cJSON *arr = cJSON_AddArrayToObject(met, "PixelAnomalyClassMetrics");
+        cJSON *counts = cJSON_AddArrayToObject(ext, "PixelAnomalyClassCounts");
+        for (int c = 1; c < pixel->n_classes && c < 32; c++) {
+            const lev_pixel_class *k = &pixel->classes[c];
+            if (k->n_truth_images == 0)
+                continue; /* Lookout lists the labels found in the test set */
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddNumberToObject(o, "Precision", k->precision);
+            cJSON_AddNumberToObject(o, "Recall", k->recall);
+            cJSON_AddNumberToObject(o, "F1Score", k->f1);
+            cJSON_AddNumberToObject(o, "AIOU", k->aiou);
+            cJSON_AddStringToObject(o, "ClassName", k->class_name);
+            cJSON_AddItemToArray(arr, o);
+            cJSON *q = cJSON_CreateObject();
+            cJSON_AddStringToObject(q, "ClassName", k->class_name);
+            cJSON_AddNumberToObject(q, "TruePositivePixels", (double)k->tp);
+            cJSON_AddNumberToObject(q, "FalsePositivePixels", (double)k->fp);
+            cJSON_AddNumberToObject(q, "FalseNegativePixels", (double)k->fn);
+            cJSON_AddNumberToObject(q, "ImagesWithLabel", (double)k->n_truth_images);
+            cJSON_AddNumberToObject(q, "ImagesInAIOU", (double)k->n_images);
+            cJSON_AddItemToArray(counts, q);
+        }
+        cJSON_AddNumberToObject(ext, "NumberOfTestImagesWithMasks", (double)lev_pixel_images(pixel));
+        if (lev_pixel_images(pixel) == 0)
+            cJSON_AddItemToArray(notes, cJSON_CreateString("no test image has a known mask: pixel metrics not computed"));
+    }
+    cJSON_AddItemToObject(ext, "Notes", notes);
+    cJSON_AddItemToObject(root, "LookoutExtensions", ext);
+
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text)
+        return lev__fail(err, "%s: out of memory formatting the evaluation result", path);
+    size_t len = strlen(text);
+    int rc = lev__write_atomic(path, text, len, err);
+    free(text);
+    return rc;
+}
