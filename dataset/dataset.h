@@ -88,6 +88,7 @@ typedef struct {
     int label;         /* -1 unlabeled, 0 normal, 1 anomaly */
     int mask_known;    /* 1 when the mask exists and is not all background */
     int width, height; /* of the image */
+    int defect_class;  /* index into lds_set.classes of the mask's largest defect, 0 if none */
 } lds_entry;
 
 typedef struct {

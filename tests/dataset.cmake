@@ -1,0 +1,10 @@
+# Dataset tests: sources, validation, pixels, split, augmentation, synthetic defects.
+file(GLOB LDS_TEST_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/dataset/test_*.c)
+foreach(src ${LDS_TEST_SOURCES})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src})
+  target_include_directories(${name} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/dataset)
+  target_link_libraries(${name} PRIVATE lookout_dataset lookout_warnings)
+  add_test(NAME ${name} COMMAND ${name} ${LO_SHARED_DATA})
+  set_tests_properties(${name} PROPERTIES LABELS dataset TIMEOUT 300)
+endforeach()
