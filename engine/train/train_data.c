@@ -1,0 +1,164 @@
+/* train_data.c — the training images in memory: decoded once per candidate resolution and kept
+ * as bytes (a quarter of the floats' memory), plus the recipe's choices that follow from what
+ * the data looks like (input size and aspect, the split, the folds).
+ */
+#include "train_data.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int round32(double v) {
+    int r = (int)lround(v / 32.0) * 32;
+    return r < 64 ? 64 : r;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y ? 1 : 0;
+}
+
+void lo_train_input_size(const lds_set *set, const size_t *items, size_t n, int long_side, int *h, int *w,
+                         int *capped) {
+    double *aspect = malloc((n ? n : 1) * sizeof *aspect), *longest = malloc((n ? n : 1) * sizeof *longest);
+    for (size_t i = 0; i < n; i++) {
+        const lds_entry *e = &set->entries[items[i]];
+        aspect[i] = e->height > 0 ? (double)e->width / e->height : 1.0;
+        longest[i] = e->width > e->height ? e->width : e->height;
+    }
+    qsort(aspect, n, sizeof *aspect, cmp_double);
+    qsort(longest, n, sizeof *longest, cmp_double);
+    double r = n ? aspect[n / 2] : 1.0, big = n ? longest[n / 2] : long_side;
+    free(aspect);
+    free(longest);
+    /* never upsample the typical image: detail that is not there costs time and finds nothing */
+    *capped = 0;
+    if (long_side > round32(big)) {
+        long_side = round32(big);
+        *capped = 1;
+    }
+    /* keep the typical aspect unless it is nearly square (squashing by < 25 % loses little) */
+    if (r >= 0.8 && r <= 1.25) *h = *w = long_side;
+    else if (r > 1) *w = long_side, *h = round32(long_side / r);
+    else *h = long_side, *w = round32(long_side * r);
+}
+
+int lo_bank_load(lo_bank *b, const lds_set *set, const size_t *items, size_t n, int c, int h, int w,
+                 int with_masks, lo_train_error *err) {
+    memset(b, 0, sizeof *b);
+    b->n = n;
+    b->c = c;
+    b->h = h;
+    b->w = w;
+    size_t px = (size_t)c * h * w, plane = (size_t)h * w;
+    b->img = malloc(n * px + 1);
+    b->mask = with_masks ? calloc(n * plane + 1, 1) : NULL;
+    b->has_mask = calloc(n + 1, 1);
+    float *tmp = malloc(px * sizeof *tmp);
+    if (!b->img || (with_masks && !b->mask) || !b->has_mask || !tmp) {
+        free(tmp);
+        lo_bank_free(b);
+        snprintf(err->message, sizeof err->message, "training: out of memory for %zu images at %dx%d", n, w, h);
+        return -1;
+    }
+    lds_error le;
+    for (size_t i = 0; i < n; i++) {
+        const lds_entry *e = &set->entries[items[i]];
+        if (lds_load_image(e->image_path, c, w, h, tmp, &le) != 0) {
+            free(tmp);
+            lo_bank_free(b);
+            snprintf(err->message, sizeof err->message, "training: %.2000s", le.message);
+            return -1;
+        }
+        uint8_t *dst = b->img + i * px;
+        for (size_t k = 0; k < px; k++) {
+            float v = tmp[k] * 255.0f + 0.5f;
+            dst[k] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+        }
+        if (with_masks && e->mask_known && e->mask_path) {
+            uint8_t *m = b->mask + i * plane;
+            if (lds_load_mask(set, e->mask_path, w, h, m, &le) != 0) {
+                free(tmp);
+                lo_bank_free(b);
+                snprintf(err->message, sizeof err->message, "training: %.2000s", le.message);
+                return -1;
+            }
+            for (size_t k = 0; k < plane; k++) m[k] = m[k] != 0;
+            b->has_mask[i] = 1;
+        }
+    }
+    free(tmp);
+    return 0;
+}
+
+void lo_bank_free(lo_bank *b) {
+    free(b->img);
+    free(b->mask);
+    free(b->has_mask);
+    memset(b, 0, sizeof *b);
+}
+
+void lo_bank_image(const lo_bank *b, size_t i, float *dst) {
+    size_t px = (size_t)b->c * b->h * b->w;
+    const uint8_t *s = b->img + i * px;
+    for (size_t k = 0; k < px; k++) dst[k] = s[k] * (1.0f / 255.0f);
+}
+
+void lo_bank_stats(const lo_bank *b, float *mean, float *std) {
+    size_t plane = (size_t)b->h * b->w;
+    for (int ch = 0; ch < b->c; ch++) {
+        double s = 0, s2 = 0;
+        for (size_t i = 0; i < b->n; i++) {
+            const uint8_t *p = b->img + (i * b->c + ch) * plane;
+            for (size_t k = 0; k < plane; k++) s += p[k], s2 += (double)p[k] * p[k];
+        }
+        double cnt = (double)b->n * plane;
+        double m = cnt > 0 ? s / cnt : 127.5, v = cnt > 0 ? s2 / cnt - m * m : 0;
+        mean[ch] = (float)(m / 255.0);
+        std[ch] = (float)(sqrt(v > 1 ? v : 1) / 255.0);
+        if (std[ch] < 0.02f) std[ch] = 0.02f;
+    }
+}
+
+void lo_train_split_fallback(const lds_set *set, double fraction, uint64_t seed, uint8_t *is_test) {
+    /* stratified by label: shuffle each label's entries with the seed, the first round(f * n)
+     * go to test */
+    memset(is_test, 0, set->n);
+    for (int lab = 0; lab <= 1; lab++) {
+        size_t n = 0;
+        size_t *ids = malloc((set->n + 1) * sizeof *ids);
+        for (size_t i = 0; i < set->n; i++)
+            if (set->entries[i].label == lab) ids[n++] = i;
+        uint64_t rng = seed ^ (0x51ed27u + (uint64_t)lab);
+        for (size_t i = n; i > 1; i--) {
+            size_t j = (size_t)lo_rng_int(&rng, (int)i);
+            size_t t = ids[i - 1];
+            ids[i - 1] = ids[j];
+            ids[j] = t;
+        }
+        size_t k = (size_t)lround(fraction * (double)n);
+        for (size_t i = 0; i < k; i++) is_test[ids[i]] = 1;
+        free(ids);
+    }
+}
+
+void lo_train_folds(const int *labels, size_t n, int k, uint64_t seed, int *fold) {
+    /* stratified: each label's items shuffled, then dealt round-robin */
+    for (int lab = 0; lab <= 1; lab++) {
+        size_t m = 0;
+        size_t *ids = malloc((n + 1) * sizeof *ids);
+        for (size_t i = 0; i < n; i++)
+            if (labels[i] == lab) ids[m++] = i;
+        uint64_t rng = seed ^ (0xf01du + (uint64_t)lab * 77);
+        for (size_t i = m; i > 1; i--) {
+            size_t j = (size_t)lo_rng_int(&rng, (int)i);
+            size_t t = ids[i - 1];
+            ids[i - 1] = ids[j];
+            ids[j] = t;
+        }
+        /* the anomalies start dealing one fold later, so fold sizes stay even */
+        for (size_t i = 0; i < m; i++) fold[ids[i]] = (int)((i + (size_t)lab) % (size_t)k);
+        free(ids);
+    }
+}

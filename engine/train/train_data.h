@@ -1,0 +1,32 @@
+/* train_data.h — training images in memory and the data-driven parts of the recipe.
+ * Internal to engine/train. */
+#ifndef LOOKOUT_TRAIN_DATA_H
+#define LOOKOUT_TRAIN_DATA_H
+
+#include "train_internal.h"
+#include "dataset.h"
+
+typedef struct {
+    size_t n;
+    int c, h, w;
+    uint8_t *img;       /* [n][c][h][w], 0..255 */
+    uint8_t *mask;      /* [n][h][w] 0/1, or NULL when no image has a mask */
+    uint8_t *has_mask;  /* [n] */
+} lo_bank;
+
+/* Input size for a target long side: the median aspect of the images (square when nearly
+ * square), sides multiples of 32, never above the median image's long side (capped = 1). */
+void lo_train_input_size(const lds_set *set, const size_t *items, size_t n, int long_side, int *h, int *w,
+                         int *capped);
+int lo_bank_load(lo_bank *b, const lds_set *set, const size_t *items, size_t n, int c, int h, int w,
+                 int with_masks, lo_train_error *err);
+void lo_bank_free(lo_bank *b);
+void lo_bank_image(const lo_bank *b, size_t i, float *dst); /* to floats in [0,1] */
+void lo_bank_stats(const lo_bank *b, float *mean, float *std);
+
+/* Used when dataset/'s lds_split leaves a stratum out of test (see lo_train_run). */
+void lo_train_split_fallback(const lds_set *set, double fraction, uint64_t seed, uint8_t *is_test);
+/* Stratified k-fold assignment of items with labels 0/1. */
+void lo_train_folds(const int *labels, size_t n, int k, uint64_t seed, int *fold);
+
+#endif

@@ -1,0 +1,26 @@
+/* train_infer.h — scoring with an ensemble of member networks, shared by inference
+ * (model_infer.c) and the training run's test scoring (train_run.c). Internal to engine/train. */
+#ifndef LOOKOUT_TRAIN_INFER_H
+#define LOOKOUT_TRAIN_INFER_H
+
+#include "train_internal.h"
+#include "net/net.h"
+
+/* Normalizes image [c][h][w] (values in [0,1]) into batch slot `slot` of the net's input. */
+void lo_ensemble_set_input(lo_net *net, const lo_model_data *md, int slot, const float *image);
+/* Checks that the net's outputs and tensor counts match the model data; message in err. */
+int lo_ensemble_check(lo_net *net, const lo_model_data *md, char *err, size_t errlen);
+/* After a forward of member `member` on n images: adds its logits / n_members into score[n]
+ * and map[n][mh][mw] (member 0 overwrites). */
+void lo_ensemble_accumulate(lo_net *net, const lo_model_data *md, int n, int member, float *score,
+                            float *map);
+void lo_ensemble_map_shape(lo_net *net, const lo_model_data *md, int *mh, int *mw);
+/* Copies member `member`'s parameters and state into net. */
+void lo_model_load_member(lo_net *net, const lo_model_data *md, int member);
+/* Class per pixel (0 background, 1 defect) at ow x oh from the mean map logits; all background
+ * when the image's verdict is normal, so mask and verdict never disagree. */
+void lo_model_class_mask(const lo_model_data *md, const float *map_logit, int mh, int mw,
+                         int is_anomalous, int ow, int oh, uint8_t *out);
+const lo_model_data *lo_model_data_of(const lo_model *m);
+
+#endif

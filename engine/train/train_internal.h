@@ -1,0 +1,90 @@
+/* train_internal.h — what the files of engine/train share: the in-memory model, the model file,
+ * the random generator, augmentation and synthetic defects. Not used outside engine/train
+ * (tests and bench include it to exercise the model file and the recipe directly).
+ */
+#ifndef LOOKOUT_TRAIN_INTERNAL_H
+#define LOOKOUT_TRAIN_INTERNAL_H
+
+#include "train.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LO_MODEL_MAGIC "LOOKOUTM"   /* 8 bytes, no terminator in the file */
+#define LO_MODEL_FORMAT_VERSION 1u
+#define LO_MODEL_MAX_MEMBERS 8
+#define LO_MODEL_MAX_CLASSES 32
+
+/* A trained model: an ensemble of members (the k fold models) sharing one architecture. Scores
+ * are the mean of the members' logits; the verdict compares sigmoid(score) with `threshold`. */
+typedef struct {
+    char *arch_json;        /* architecture as trained (NUL-terminated) */
+    char arch_name[64];
+    int channels, height, width;  /* network input */
+    float mean[3], std[3];  /* input normalization: (x - mean) / std per channel, x in [0,1] */
+    float threshold;        /* on the anomaly probability sigmoid(mean logit), in (0,1) */
+    float calib_slope;      /* P(anomaly) = sigmoid(calib_slope * (logit(p) - logit(threshold))) */
+    float pixel_threshold;  /* heatmap probability above which a pixel is a defect */
+    int has_map;            /* the network outputs an anomaly map (output 0) besides the score */
+    int segmentation;       /* trained with masks: detect returns Anomalies and AnomalyMask */
+    int n_classes;          /* segmentation: including background at [0] */
+    char class_names[LO_MODEL_MAX_CLASSES][64];
+    uint8_t class_rgb[LO_MODEL_MAX_CLASSES][3];
+    int n_members;
+    uint64_t n_params, n_state;  /* per member */
+    float *params;          /* [n_members][n_params] */
+    float *state;           /* [n_members][n_state] */
+    char recipe[512];       /* what was chosen, for describe/log */
+} lo_model_data;
+
+/* Writes the model file atomically (temp, fsync, rename). */
+int lo_model_data_write(const char *path, const lo_model_data *md, lo_train_error *err);
+/* Reads and checks a model file; `what` names it in errors. Never reads past len. */
+int lo_model_data_parse(const uint8_t *buf, size_t len, const char *what, lo_model_data *md,
+                        lo_train_error *err);
+int lo_model_data_read(const char *path, lo_model_data *md, lo_train_error *err);
+void lo_model_data_free(lo_model_data *md);
+
+/* The architecture JSON compiled in from models/NAME.json, or NULL. */
+const char *lo_train_arch_json(const char *name);
+
+/* ---- random numbers (seeded, reproducible) ------------------------------------------------ */
+static inline uint64_t lo_rng_next(uint64_t *s) {
+    /* splitmix64: one state word, good enough for sampling and augmentation */
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+static inline double lo_rng_uniform(uint64_t *s) { return (double)(lo_rng_next(s) >> 11) * 0x1.0p-53; }
+static inline int lo_rng_int(uint64_t *s, int n) { return n <= 1 ? 0 : (int)(lo_rng_uniform(s) * n); }
+
+/* ---- augmentation and synthetic defects (engine/train/train_synth.c) ---------------------- *
+ * Written here rather than taken from dataset/ so the recipe does not move under the trained
+ * numbers; images are planar floats in [0,1], masks 0/1 bytes at the image's size. */
+typedef struct {
+    int flip_h, flip_v;     /* allowed flips (decided from the data: symmetric parts) */
+    float shift;            /* max translation, fraction of the side */
+    float brightness, contrast;
+    float noise;
+} lo_augment_config;
+
+void lo_train_augment(float *img, uint8_t *mask, int c, int h, int w, const lo_augment_config *cfg,
+                      float *scratch, uint64_t *rng);
+/* Pastes one synthetic defect into img (kind chosen at random among cut-paste from `source`,
+ * a scar line, an erased patch filled with the background colour, and a smooth blotch); sets
+ * mask to 1 where the image visibly changed. */
+int lo_train_synth_defect(float *img, uint8_t *mask, int c, int h, int w, const float *source,
+                          uint64_t *rng);  /* returns the defect's pixel count (0: try again) */
+
+/* ---- threshold and calibration (engine/train/train_threshold.c) --------------------------- */
+/* Threshold on probabilities maximizing F1 over (p, y), taking the middle of the plateau of
+ * near-best thresholds (robust on few images). Returns NaN without positives. */
+float lo_threshold_f1_plateau(const float *p, const uint8_t *y, size_t n, double *best_f1);
+/* High quantile of normal probabilities (normal-only validation). */
+float lo_threshold_normal_quantile(const float *p_normal, size_t n, double q);
+/* Slope a of P(anomaly) = sigmoid(a (logit p - logit t)) by maximum likelihood. */
+float lo_calibrate_slope(const float *p, const uint8_t *y, size_t n, float t);
+double lo_confidence(float p, float threshold, float slope, int *is_anomalous);
+
+#endif

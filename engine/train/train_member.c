@@ -1,0 +1,186 @@
+/* train_member.c — trains one network (one fold's member, or one candidate) and scores images
+ * with it.
+ *
+ * A step fills a class-balanced batch: half normal images, half defects (real anomalies when the
+ * fold has them, synthetic defects pasted on normals always). The loss is binary cross-entropy on
+ * the image score (pooled from the map) plus per-pixel BCE on the map where the defect's extent
+ * is known (real masks, synthetic masks, and "all clear" on normal images). AdamW, warm-up then
+ * cosine decay.
+ */
+#include "train_member.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+double lo_now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Defect mask at the map's resolution: a cell is a defect when any of its pixels is. */
+static void pool_mask(const uint8_t *m, int h, int w, int mh, int mw, float *dst) {
+    for (int y = 0; y < mh; y++)
+        for (int x = 0; x < mw; x++) {
+            int y0 = y * h / mh, y1 = (y + 1) * h / mh, x0 = x * w / mw, x1 = (x + 1) * w / mw;
+            float v = 0;
+            for (int yy = y0; yy < y1 && !v; yy++)
+                for (int xx = x0; xx < x1; xx++)
+                    if (m[(size_t)yy * w + xx]) {
+                        v = 1;
+                        break;
+                    }
+            dst[y * mw + x] = v;
+        }
+}
+
+/* A synthetic defect on a copy of clean image img (kept in `clean`); retries until the defect
+ * visibly changed some pixels, else leaves the clean image with an empty mask. */
+static void synthesize(float *img, const float *clean, const float *donor, uint8_t *mask, int c, int h,
+                       int w, uint64_t *rng) {
+    size_t px = (size_t)c * h * w;
+    for (int attempt = 0; attempt < 8; attempt++) {
+        if (lo_train_synth_defect(img, mask, c, h, w, donor, rng) >= 4) return;
+        memcpy(img, clean, px * sizeof *img);
+    }
+    memset(mask, 0, (size_t)h * w);
+}
+
+int lo_member_train(const lo_member_job *job, lo_net **net_out, lo_train_error *err) {
+    const lo_bank *b = job->bank;
+    lo_net_config cfg = {.batch = job->batch, .channels = b->c, .height = b->h, .width = b->w,
+                         .threads = job->threads, .training = 1};
+    char msg[512];
+    lo_net *net = lo_net_create(job->arch_json, &cfg, msg, sizeof msg);
+    if (!net) {
+        snprintf(err->message, sizeof err->message, "training: network: %s", msg);
+        return -1;
+    }
+    int has_map = lo_net_output_count(net) == 2, si = has_map ? 1 : 0;
+    int d[4] = {0, 0, 1, 1};
+    if (has_map) lo_net_output(net, 0, d);
+    int mh = d[2], mw = d[3];
+    size_t plane = (size_t)b->h * b->w, px = (size_t)b->c * plane, mplane = (size_t)mh * mw;
+    int B = job->batch;
+
+    size_t *normals = malloc((b->n + 1) * sizeof *normals), *anoms = malloc((b->n + 1) * sizeof *anoms);
+    size_t nn = 0, na = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        if (!job->in_train[i]) continue;
+        if (job->labels[i] == 0) normals[nn++] = i;
+        else if (job->labels[i] == 1) anoms[na++] = i;
+    }
+    float *img = malloc(px * sizeof *img), *donor = malloc(px * sizeof *donor), *clean = malloc(px * sizeof *clean);
+    float *scratch = malloc(px * sizeof *scratch + plane);
+    uint8_t *mask = malloc(plane);
+    float *t_img = malloc(B * sizeof *t_img);
+    float *t_px = malloc((B * mplane + 1) * sizeof *t_px), *w_px = malloc((B * mplane + 1) * sizeof *w_px);
+    lo_opt_config oc = {.kind = LO_OPT_ADAMW, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
+                        .weight_decay = job->weight_decay};
+    lo_opt *opt = lo_opt_create(net, &oc);
+    if (!normals || !anoms || !img || !clean || !donor || !scratch || !mask || !t_img || !t_px || !w_px || !opt || nn == 0) {
+        snprintf(err->message, sizeof err->message, nn == 0 ? "training: no normal images in the fold"
+                                                             : "training: out of memory");
+        free(normals), free(anoms), free(img), free(clean), free(donor), free(scratch), free(mask), free(t_img);
+        free(t_px), free(w_px);
+        lo_opt_free(opt);
+        lo_net_free(net);
+        return -1;
+    }
+    lo_net_init_params(net, job->seed);
+    lo_model_data norm = {0};
+    memcpy(norm.mean, job->mean, sizeof norm.mean);
+    memcpy(norm.std, job->std, sizeof norm.std);
+    norm.has_map = has_map;
+
+    uint64_t rng = job->seed * 0x2545F4914F6CDD1Dull + 17;
+    int warm = job->steps / 20 + 1;
+    double ema = 0;
+    int step;
+    for (step = 0; step < job->steps; step++) {
+        if (job->deadline > 0 && lo_now_s() > job->deadline) break;
+        for (int s = 0; s < B; s++) {
+            double u = lo_rng_uniform(&rng);
+            int real_defect = na > 0 && u >= 0.5 && u < 0.8;
+            int synthetic = u >= (na > 0 ? 0.8 : 0.5);
+            size_t base = real_defect ? anoms[lo_rng_int(&rng, (int)na)] : normals[lo_rng_int(&rng, (int)nn)];
+            int known = 1; /* pixel targets known for this slot */
+            if (synthetic) {
+                /* augment the clean base first, so defects are not tied to the canonical pose */
+                lo_bank_image(b, base, img);
+                lo_train_augment(img, NULL, b->c, b->h, b->w, job->aug, scratch, &rng);
+                memcpy(clean, img, px * sizeof *img);
+                lo_bank_image(b, normals[lo_rng_int(&rng, (int)nn)], donor);
+                synthesize(img, clean, donor, mask, b->c, b->h, b->w, &rng);
+            } else {
+                lo_bank_image(b, base, img);
+                if (real_defect && b->mask && b->has_mask[base]) memcpy(mask, b->mask + base * plane, plane);
+                else memset(mask, 0, plane);
+                known = !real_defect || (b->mask && b->has_mask[base]);
+                lo_train_augment(img, mask, b->c, b->h, b->w, job->aug, scratch, &rng);
+            }
+            lo_ensemble_set_input(net, &norm, s, img);
+            t_img[s] = (real_defect || synthetic) ? 1.0f : 0.0f;
+            if (has_map) {
+                float *tp = t_px + s * mplane, *wp = w_px + s * mplane;
+                pool_mask(mask, b->h, b->w, mh, mw, tp);
+                for (size_t k = 0; k < mplane; k++) wp[k] = known ? (tp[k] > 0 ? job->pos_pixel_weight : 1.0f) : 0.0f;
+            }
+        }
+        double prog = (double)step / job->steps;
+        float lr = step < warm ? job->lr * (float)(step + 1) / (float)warm
+                               : job->lr * (0.02f + 0.98f * 0.5f * (1.0f + (float)cos(M_PI * prog)));
+        lo_net_zero_grad(net);
+        lo_net_forward(net, 1);
+        float loss = lo_net_loss_bce(net, si, t_img, NULL);
+        if (has_map) loss += lo_net_loss_bce(net, 0, t_px, w_px);
+        lo_net_backward(net);
+        lo_opt_step(opt, net, lr);
+        ema = step == 0 ? loss : 0.95 * ema + 0.05 * loss;
+        if (job->on_step) job->on_step(job->ctx, step + 1, job->steps, (float)ema);
+    }
+    free(normals), free(anoms), free(img), free(clean), free(donor), free(scratch), free(mask), free(t_img);
+    free(t_px), free(w_px);
+    lo_opt_free(opt);
+    *net_out = net;
+    return step;
+}
+
+void lo_member_score(lo_net *net, const lo_model_data *norm, const lo_bank *b, const size_t *ids, size_t n,
+                     int synthetic, const size_t *donors, size_t n_donors, uint64_t seed, float *logit,
+                     float *maps) {
+    int B, c, h, w;
+    lo_net_input_shape(net, &B, &c, &h, &w);
+    int has_map = lo_net_output_count(net) == 2, si = has_map ? 1 : 0;
+    int d[4] = {0, 0, 1, 1};
+    if (has_map) lo_net_output(net, 0, d);
+    size_t mplane = (size_t)d[2] * d[3], px = (size_t)c * h * w;
+    float *img = malloc(px * sizeof *img), *clean = malloc(px * sizeof *clean), *donor = malloc(px * sizeof *donor);
+    uint8_t *mask = malloc((size_t)h * w);
+    for (size_t i0 = 0; i0 < n; i0 += (size_t)B) {
+        size_t cnt = n - i0 < (size_t)B ? n - i0 : (size_t)B;
+        for (int s = 0; s < B; s++) {
+            size_t i = i0 + ((size_t)s < cnt ? (size_t)s : 0); /* pad a short batch with its first image */
+            lo_bank_image(b, ids[i], img);
+            if (synthetic && n_donors > 0) {
+                /* seeded per image: the same synthetic defect whatever the batch layout */
+                uint64_t rng = seed ^ (0x9E37u * (uint64_t)(ids[i] + 1));
+                memcpy(clean, img, px * sizeof *img);
+                lo_bank_image(b, donors[lo_rng_int(&rng, (int)n_donors)], donor);
+                synthesize(img, clean, donor, mask, c, h, w, &rng);
+            }
+            lo_ensemble_set_input(net, norm, s, img);
+        }
+        lo_net_forward(net, 0);
+        const float *sc = lo_net_output(net, si, d);
+        for (size_t s = 0; s < cnt; s++) logit[i0 + s] = sc[s];
+        if (has_map && maps) {
+            const float *m = lo_net_output(net, 0, d);
+            memcpy(maps + i0 * mplane, m, cnt * mplane * sizeof *m);
+        }
+    }
+    free(img), free(clean), free(donor), free(mask);
+}

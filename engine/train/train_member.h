@@ -1,0 +1,36 @@
+/* train_member.h — training one network and scoring images with it. Internal to engine/train. */
+#ifndef LOOKOUT_TRAIN_MEMBER_H
+#define LOOKOUT_TRAIN_MEMBER_H
+
+#include "train_data.h"
+#include "train_infer.h"
+
+typedef struct {
+    const char *arch_json;
+    const lo_bank *bank;
+    const int *labels;          /* per bank item: 0 normal, 1 anomaly, -1 unlabeled (unused) */
+    const uint8_t *in_train;    /* per bank item: 1 = this member trains on it */
+    int batch, steps, threads;
+    float lr, weight_decay, pos_pixel_weight;
+    uint64_t seed;
+    double deadline;            /* lo_now_s() value after which training stops; 0 = none */
+    const float *mean, *std;
+    const lo_augment_config *aug;
+    void (*on_step)(void *ctx, int step, int steps, float loss);
+    void *ctx;
+} lo_member_job;
+
+double lo_now_s(void);
+
+/* Trains a fresh network; on success *net holds it (caller frees) and the number of steps done
+ * is returned (fewer than job->steps when the deadline cut it); -1 with err on failure. */
+int lo_member_train(const lo_member_job *job, lo_net **net, lo_train_error *err);
+
+/* Scores bank items ids[0..n) with net in inference mode: logit[n] and, when the net has a map
+ * and maps is non-NULL, maps[n][mh][mw] (logits). synthetic: score a synthetic-defect version of
+ * each image instead (seeded per image, texture from one of donors). */
+void lo_member_score(lo_net *net, const lo_model_data *norm, const lo_bank *b, const size_t *ids, size_t n,
+                     int synthetic, const size_t *donors, size_t n_donors, uint64_t seed, float *logit,
+                     float *maps);
+
+#endif

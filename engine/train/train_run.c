@@ -1,0 +1,629 @@
+/* train_run.c — lo_train_run: from dataset snapshots to a model file, a threshold and scored
+ * test images. The default recipe (one for every dataset; only its sizes follow the data):
+ *
+ *  1. Input: the images' median aspect (square when nearly square), long side 224 and 320 as two
+ *     candidates (the second only when the images are that large); grayscale stays 1 channel.
+ *  2. k = 4 stratified folds of the training images. Fold 0 is trained at both resolutions and
+ *     the candidate with the better held-out ranking (ROC AUC, then AP; real defects when the
+ *     fold has them, synthetic ones otherwise) is kept; folds 1..3 train that candidate only.
+ *  3. Every training image then has an out-of-fold score from the member that did not see it.
+ *     The threshold comes from those scores: the middle of the max-F1 plateau when the training
+ *     set holds anomalies; with normal-only training, the 99th percentile of normal scores moved
+ *     a tenth of the way toward the median synthetic defect (logit space). The confidence is a
+ *     logistic fit on the same scores, centred on the threshold.
+ *  4. The model is the ensemble of the k fold members (mean logit): no retraining on all data, so
+ *     the scores the threshold was chosen on come from models like the ones that serve.
+ * Steps per member follow the training set's size, capped by the wall-clock budget through a
+ * fixed pixel-throughput estimate (so a run is reproducible for a seed and thread count); a slower
+ * machine is caught by a hard deadline (logged: that run is then not reproducible).
+ */
+#define _GNU_SOURCE
+#include "train_member.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define LO_DEFAULT_SEED 20201120u
+#define LO_DEFAULT_BUDGET_S 300.0
+#define LO_FOLDS 4
+#define LO_BATCH 16
+#define LO_TEST_FRACTION 0.2
+/* Pixel-images per second per thread the budget plan assumes (measured on the reference box,
+ * Zen 5, compact-fcn); the plan uses 80 % of the budget for training. */
+#define LO_PIXELS_PER_S_PER_THREAD 2.0e6
+
+static const int lo_candidate_sides[2] = {224, 320};
+
+static int fail(lo_train_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(lo_train_error *err, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static void logf_(FILE *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(FILE *log, const char *fmt, ...) {
+    if (!log) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(log, fmt, ap);
+    va_end(ap);
+    fputc('\n', log);
+    fflush(log);
+}
+
+static float sigmoidf_(float z) { return 1.0f / (1.0f + expf(-z)); }
+
+/* ROC AUC with ties counted half (Mann-Whitney); -1 without both classes. */
+static double auc_of(const float *s, const uint8_t *y, size_t n) {
+    double pairs = 0, wins = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!y[i]) continue;
+        for (size_t j = 0; j < n; j++) {
+            if (y[j]) continue;
+            pairs++;
+            wins += s[i] > s[j] ? 1.0 : s[i] == s[j] ? 0.5 : 0.0;
+        }
+    }
+    return pairs > 0 ? wins / pairs : -1;
+}
+
+/* Average precision (step-wise, sklearn's definition with ties grouped). */
+static double ap_of(const float *s, const uint8_t *y, size_t n) {
+    size_t npos = 0;
+    for (size_t i = 0; i < n; i++) npos += y[i] != 0;
+    if (!npos) return -1;
+    double ap = 0, prev_recall = 0;
+    /* O(n^2): fine for the few hundred held-out images of a fold */
+    float *th = malloc(n * sizeof *th);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        int dup = 0;
+        for (size_t j = 0; j < m; j++)
+            if (th[j] == s[i]) dup = 1;
+        if (!dup) th[m++] = s[i];
+    }
+    /* descending thresholds */
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = i + 1; j < m; j++)
+            if (th[j] > th[i]) {
+                float t = th[i];
+                th[i] = th[j];
+                th[j] = t;
+            }
+    for (size_t k = 0; k < m; k++) {
+        size_t tp = 0, pp = 0;
+        for (size_t i = 0; i < n; i++)
+            if (s[i] >= th[k]) pp++, tp += y[i] != 0;
+        double r = (double)tp / (double)npos, p = pp ? (double)tp / (double)pp : 1;
+        ap += (r - prev_recall) * p;
+        prev_recall = r;
+    }
+    free(th);
+    return ap;
+}
+
+typedef struct {
+    const lo_train_request *req;
+    double t0;
+    long done, total;      /* steps over the whole run, for the fraction and the ETA */
+    long base;             /* steps done before the current member */
+    char stage[160];
+    double last_val;
+    double last_report;
+} progress_ctx;
+
+static void on_step(void *vctx, int step, int steps, float loss) {
+    progress_ctx *p = vctx;
+    p->done = p->base + step;
+    double now = lo_now_s();
+    if (step != steps && now - p->last_report < 1.0) return;
+    p->last_report = now;
+    double el = now - p->t0;
+    double eta = p->done > 0 ? el / (double)p->done * (double)(p->total - p->done) : 0;
+    char msg[320];
+    if (p->last_val >= 0)
+        snprintf(msg, sizeof msg, "%s: step %d/%d, loss %.4f, last validation AUC %.3f, ETA %.0f s", p->stage,
+                 step, steps, loss, p->last_val, eta);
+    else
+        snprintf(msg, sizeof msg, "%s: step %d/%d, loss %.4f, ETA %.0f s", p->stage, step, steps, loss, eta);
+    if (p->req->progress) p->req->progress(p->req->progress_ctx, (double)p->done / (double)p->total, msg);
+    if (step == steps || step % 50 == 0) logf_(p->req->log, "%s", msg);
+}
+
+typedef struct {
+    int h, w;
+    lo_bank bank;
+    int steps;
+    float *oof;          /* out-of-fold logits per train item (filled fold by fold) */
+    float *oof_synth;    /* per train item: logit of its synthetic-defect version (normals) */
+    float *params, *state;  /* [LO_FOLDS][...] */
+    size_t n_params, n_state;
+    int mh, mw, has_map;
+    int cut;             /* a member stopped at the deadline */
+} candidate;
+
+static void candidate_free(candidate *c) {
+    lo_bank_free(&c->bank);
+    free(c->oof);
+    free(c->oof_synth);
+    free(c->params);
+    free(c->state);
+    memset(c, 0, sizeof *c);
+}
+
+/* Held-out ranking quality of one fold: real defects when the fold holds them, else synthetic. */
+static void fold_quality(const candidate *c, const int *labels, const int *fold, size_t n, int f,
+                         double *auc, double *ap) {
+    float *s = calloc(2 * n + 1, sizeof *s);
+    uint8_t *y = calloc(2 * n + 1, 1);
+    size_t m = 0, pos = 0;
+    for (size_t i = 0; i < n; i++)
+        if (fold[i] == f && labels[i] >= 0) s[m] = c->oof[i], y[m] = (uint8_t)labels[i], pos += labels[i] == 1, m++;
+    if (pos == 0)
+        for (size_t i = 0; i < n; i++)
+            if (fold[i] == f && labels[i] == 0) s[m] = c->oof_synth[i], y[m] = 1, m++;
+    *auc = auc_of(s, y, m);
+    *ap = ap_of(s, y, m);
+    free(s);
+    free(y);
+}
+
+static int train_fold(candidate *c, const char *arch_json, const int *labels, const int *fold, size_t n, int f,
+                      const lo_train_request *req, uint64_t seed, double deadline, const float *mean,
+                      const float *std, const lo_augment_config *aug, progress_ctx *pc, lo_train_error *err) {
+    uint8_t *in_train = malloc(n + 1);
+    size_t *held = malloc((n + 1) * sizeof *held), *held_normal = malloc((n + 1) * sizeof *held_normal);
+    size_t *donors = malloc((n + 1) * sizeof *donors);
+    size_t nh = 0, nhn = 0, nd = 0;
+    for (size_t i = 0; i < n; i++) {
+        in_train[i] = fold[i] != f;
+        if (fold[i] == f) {
+            held[nh++] = i;
+            if (labels[i] == 0) held_normal[nhn++] = i;
+        } else if (labels[i] == 0)
+            donors[nd++] = i;
+    }
+    lo_member_job job = {.arch_json = arch_json, .bank = &c->bank, .labels = labels, .in_train = in_train,
+                         .batch = LO_BATCH, .steps = c->steps, .threads = req->threads, .lr = 3e-3f,
+                         .weight_decay = 1e-4f, .pos_pixel_weight = 3.0f,
+                         .seed = seed + 1000003u * (uint64_t)(f + 1) + (uint64_t)c->h * 7919u + (uint64_t)c->w,
+                         .deadline = deadline, .mean = mean, .std = std, .aug = aug, .on_step = on_step,
+                         .ctx = pc};
+    lo_net *net = NULL;
+    int done = lo_member_train(&job, &net, err);
+    if (done < 0) {
+        free(in_train), free(held), free(held_normal), free(donors);
+        return -1;
+    }
+    if (done < c->steps) {
+        c->cut = 1;
+        logf_(req->log, "time budget: %s stopped at step %d of %d (this run is not reproducible)", pc->stage,
+              done, c->steps);
+    }
+    pc->base += c->steps;
+    pc->done = pc->base;
+    size_t np = lo_net_param_count(net), ns = lo_net_state_count(net);
+    if (!c->params) {
+        c->n_params = np;
+        c->n_state = ns;
+        c->params = calloc(LO_FOLDS * np + 1, sizeof(float));
+        c->state = calloc(LO_FOLDS * ns + 1, sizeof(float));
+        c->has_map = lo_net_output_count(net) == 2;
+        int d[4] = {0, 0, 0, 0};
+        if (c->has_map) lo_net_output(net, 0, d);
+        c->mh = d[2];
+        c->mw = d[3];
+    }
+    memcpy(c->params + (size_t)f * np, lo_net_params(net), np * sizeof(float));
+    if (ns) memcpy(c->state + (size_t)f * ns, lo_net_state(net), ns * sizeof(float));
+    lo_model_data norm = {0};
+    memcpy(norm.mean, mean, sizeof norm.mean);
+    memcpy(norm.std, std, sizeof norm.std);
+    float *tmp = malloc((nh + 1) * sizeof *tmp);
+    lo_member_score(net, &norm, &c->bank, held, nh, 0, NULL, 0, seed, tmp, NULL);
+    for (size_t i = 0; i < nh; i++) c->oof[held[i]] = tmp[i];
+    lo_member_score(net, &norm, &c->bank, held_normal, nhn, 1, donors, nd, seed ^ 0xabcdefu, tmp, NULL);
+    for (size_t i = 0; i < nhn; i++) c->oof_synth[held_normal[i]] = tmp[i];
+    free(tmp);
+    lo_net_free(net);
+    free(in_train), free(held), free(held_normal), free(donors);
+    double auc, ap;
+    fold_quality(c, labels, fold, n, f, &auc, &ap);
+    pc->last_val = auc;
+    logf_(req->log, "%s: held-out ROC AUC %.4f, AP %.4f", pc->stage, auc, ap);
+    return 0;
+}
+
+static int count_label(const lds_set *s, const uint8_t *sel, int want, int label) {
+    int n = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if ((!sel || sel[i] == want) && s->entries[i].label == label) n++;
+    return n;
+}
+
+static int mkdir_p(const char *dir) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", dir);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
+            *p = '/';
+        }
+    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int write_split_json(const char *path, const lds_set *tr, const size_t *train_items, const int *fold,
+                            size_t n_train, const lds_set *te, const size_t *test_items, size_t n_test) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON *a = cJSON_AddArrayToObject(j, "train");
+    for (size_t i = 0; i < n_train; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "source-ref", tr->entries[train_items[i]].source_ref);
+        cJSON_AddNumberToObject(o, "fold", fold[i]);
+        cJSON_AddItemToArray(a, o);
+    }
+    cJSON *b = cJSON_AddArrayToObject(j, "test");
+    for (size_t i = 0; i < n_test; i++)
+        cJSON_AddItemToArray(b, cJSON_CreateString(te->entries[test_items[i]].source_ref));
+    char *s = cJSON_Print(j);
+    cJSON_Delete(j);
+    FILE *f = fopen(path, "w");
+    int rc = f && s && fputs(s, f) >= 0 ? 0 : -1;
+    if (f && fclose(f) != 0) rc = -1;
+    free(s);
+    return rc;
+}
+
+int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_error *err) {
+    memset(out, 0, sizeof *out);
+    double t0 = lo_now_s();
+    uint64_t seed = req->seed ? req->seed : LO_DEFAULT_SEED;
+    double budget = req->time_budget_s > 0 ? req->time_budget_s : LO_DEFAULT_BUDGET_S;
+    int threads = req->threads > 0 ? req->threads : 2;
+    if (!req->train_dir || !req->model_dir) return fail(err, "training: train_dir and model_dir are required");
+    const char *arch_name = req->arch ? req->arch : "compact-fcn";
+    const char *arch_json = lo_train_arch_json(arch_name);
+    if (!arch_json) return fail(err, "training: unknown architecture \"%s\" (models/%s.json is not built in)", arch_name, arch_name);
+
+    lds_error le;
+    lds_set *tr = NULL, *te = NULL;
+    if (lds_open(req->train_dir, &tr, &le) != 0) return fail(err, "training dataset: %s", le.message);
+    if (req->test_dir && lds_open(req->test_dir, &te, &le) != 0) {
+        lds_free(tr);
+        return fail(err, "test dataset: %s", le.message);
+    }
+    int rc = -1;
+    uint8_t *is_test = calloc(tr->n + 1, 1);
+    size_t *train_items = malloc((tr->n + 1) * sizeof *train_items);
+    size_t *test_items = malloc(((te ? te->n : tr->n) + 1) * sizeof *test_items);
+    int *labels = NULL, *fold = NULL;
+    candidate cand[2];
+    memset(cand, 0, sizeof cand);
+    lo_bank test_bank = {0};
+    lo_net *net = NULL;
+    lo_model_data md = {0};
+    float *test_logit = NULL, *test_map = NULL;
+    size_t n_train = 0, n_test = 0;
+
+    /* DESIGN.md §4 minimums */
+    int trn = count_label(tr, NULL, 0, 0), tra = count_label(tr, NULL, 0, 1);
+    if (!te) {
+        if (trn < 20 || tra < 10) {
+            fail(err, "training: the dataset has %d normal and %d anomalous labeled images; a single dataset "
+                      "needs at least 20 normal and 10 anomalous (or add a separate test dataset)", trn, tra);
+            goto done;
+        }
+        lds_split(tr, LO_TEST_FRACTION, seed, is_test);
+        if (count_label(tr, is_test, 1, 0) == 0 || count_label(tr, is_test, 1, 1) == 0 ||
+            count_label(tr, is_test, 0, 0) < 10)
+            lo_train_split_fallback(tr, LO_TEST_FRACTION, seed, is_test);
+    } else {
+        int ten = count_label(te, NULL, 0, 0), tea = count_label(te, NULL, 0, 1);
+        if (trn < 10 || ten < 10 || tea < 10) {
+            fail(err, "training: the training dataset has %d normal images (needs at least 10) and the test "
+                      "dataset %d normal and %d anomalous (needs at least 10 of each)", trn, ten, tea);
+            goto done;
+        }
+    }
+    for (size_t i = 0; i < tr->n; i++)
+        if (!is_test[i] && tr->entries[i].label >= 0) train_items[n_train++] = i;
+    const lds_set *ts = te ? te : tr;
+    for (size_t i = 0; i < ts->n; i++)
+        if (te ? 1 : is_test[i]) test_items[n_test++] = i;
+
+    labels = malloc(n_train * sizeof *labels);
+    fold = malloc(n_train * sizeof *fold);
+    int n_anom = 0, n_norm = 0, with_masks = 0;
+    for (size_t i = 0; i < n_train; i++) {
+        const lds_entry *e = &tr->entries[train_items[i]];
+        labels[i] = e->label;
+        n_anom += e->label == 1;
+        n_norm += e->label == 0;
+        with_masks |= e->label == 1 && e->mask_known && e->mask_path;
+    }
+    lo_train_folds(labels, n_train, LO_FOLDS, seed, fold);
+    int channels = tr->channels == 1 ? 1 : 3;
+    logf_(req->log, "training on %zu images (%d normal, %d anomalous%s), testing on %zu (%s); architecture %s; "
+                    "seed %llu, %d threads, budget %.0f s", n_train, n_norm, n_anom,
+          with_masks ? ", with masks" : "", n_test, te ? "separate test dataset" : "split from the dataset",
+          arch_name, (unsigned long long)seed, threads, budget);
+    if (n_anom == 0)
+        logf_(req->log, "no anomalous training images: normal-only mode (defects are synthetic)");
+
+    /* candidates: two input resolutions */
+    int n_cand = 0;
+    for (int k = 0; k < 2; k++) {
+        int h, w, capped;
+        lo_train_input_size(tr, train_items, n_train, lo_candidate_sides[k], &h, &w, &capped);
+        if (n_cand > 0 && h == cand[n_cand - 1].h && w == cand[n_cand - 1].w) continue;
+        cand[n_cand].h = h;
+        cand[n_cand].w = w;
+        n_cand++;
+    }
+    /* steps: ~30 passes over a fold's training images, 150..400 steps, within the budget */
+    double fold_n = (double)n_train * (LO_FOLDS - 1) / LO_FOLDS;
+    int want_steps = (int)lround(30.0 * fold_n / LO_BATCH);
+    want_steps = want_steps < 150 ? 150 : want_steps > 400 ? 400 : want_steps;
+    double px_per_s = LO_PIXELS_PER_S_PER_THREAD * threads;
+    double pixel_steps = 0; /* pixel-images of the whole plan at want_steps */
+    for (int k = 0; k < n_cand; k++)
+        pixel_steps += (double)cand[k].h * cand[k].w * LO_BATCH * want_steps;
+    pixel_steps += (double)cand[n_cand - 1].h * cand[n_cand - 1].w * LO_BATCH * want_steps * (LO_FOLDS - 1);
+    double scale = fmin(1.0, 0.8 * budget * px_per_s / pixel_steps);
+    for (int k = 0; k < n_cand; k++) {
+        cand[k].steps = (int)fmax(20, floor(want_steps * scale));
+        cand[k].oof = calloc(n_train, sizeof(float));
+        cand[k].oof_synth = calloc(n_train, sizeof(float));
+        if (lo_bank_load(&cand[k].bank, tr, train_items, n_train, channels, cand[k].h, cand[k].w, with_masks, err))
+            goto done;
+    }
+    float mean[3] = {0}, std[3] = {1, 1, 1};
+    lo_bank_stats(&cand[0].bank, mean, std);
+    lo_augment_config aug = {.flip_h = 1, .flip_v = 1, .shift = 0.05f, .brightness = 0.08f,
+                             .contrast = 0.15f, .noise = 0.02f};
+    logf_(req->log, "plan: %d folds, %d candidate(s) (%dx%d%s%dx%d), %d steps of %d images per member%s",
+          LO_FOLDS, n_cand, cand[0].w, cand[0].h, n_cand > 1 ? " and " : "", n_cand > 1 ? cand[1].w : 0,
+          n_cand > 1 ? cand[1].h : 0, cand[0].steps, LO_BATCH,
+          scale < 1 ? " (shortened to fit the time budget)" : "");
+
+    progress_ctx pc = {.req = req, .t0 = t0, .last_val = -1};
+    pc.total = 0;
+    for (int k = 0; k < n_cand; k++) pc.total += cand[k].steps;
+    pc.total += (long)cand[n_cand - 1].steps * (LO_FOLDS - 1);
+    double deadline = t0 + budget * 0.95;
+
+    /* fold 0 for every candidate, keep the best */
+    int best = 0;
+    double best_auc = -2, best_ap = -2;
+    for (int k = 0; k < n_cand; k++) {
+        snprintf(pc.stage, sizeof pc.stage, "candidate %dx%d, fold 1/%d", cand[k].w, cand[k].h, LO_FOLDS);
+        if (train_fold(&cand[k], arch_json, labels, fold, n_train, 0, req, seed, deadline, mean, std, &aug, &pc, err))
+            goto done;
+        double auc, ap;
+        fold_quality(&cand[k], labels, fold, n_train, 0, &auc, &ap);
+        /* the larger input must win clearly: it costs twice the time at inference */
+        double margin = k > 0 ? 0.005 : 0;
+        if (auc > best_auc + margin || (auc >= best_auc - 1e-9 && ap > best_ap + margin)) {
+            best = k;
+            best_auc = auc;
+            best_ap = ap;
+        }
+    }
+    candidate *c = &cand[best];
+    logf_(req->log, "kept candidate %dx%d (fold-1 held-out ROC AUC %.4f, AP %.4f)", c->w, c->h, best_auc, best_ap);
+    for (int k = 0; k < n_cand; k++)
+        if (k != best) candidate_free(&cand[k]);
+    pc.total = pc.base + (long)c->steps * (LO_FOLDS - 1);
+    for (int f = 1; f < LO_FOLDS; f++) {
+        snprintf(pc.stage, sizeof pc.stage, "%dx%d, fold %d/%d", c->w, c->h, f + 1, LO_FOLDS);
+        if (train_fold(c, arch_json, labels, fold, n_train, f, req, seed, deadline, mean, std, &aug, &pc, err))
+            goto done;
+    }
+
+    /* threshold and calibration from the out-of-fold scores */
+    float *p = malloc(2 * n_train * sizeof *p);
+    uint8_t *y = malloc(2 * n_train);
+    size_t m = 0;
+    char rule[400];
+    float threshold;
+    if (n_anom > 0) {
+        for (size_t i = 0; i < n_train; i++) p[m] = sigmoidf_(c->oof[i]), y[m] = (uint8_t)labels[i], m++;
+        double f1;
+        threshold = lo_threshold_f1_plateau(p, y, m, &f1);
+        snprintf(rule, sizeof rule, "threshold %.4f: middle of the max-F1 plateau of %zu out-of-fold scores "
+                 "(%d normal, %d anomalous; out-of-fold F1 %.3f, ROC AUC %.3f)", threshold, m, n_norm, n_anom, f1,
+                 auc_of(p, y, m));
+    } else {
+        for (size_t i = 0; i < n_train; i++) p[m++] = sigmoidf_(c->oof[i]);
+        float q = lo_threshold_normal_quantile(p, m, 0.99);
+        float *ps = malloc(n_train * sizeof *ps);
+        for (size_t i = 0; i < n_train; i++) ps[i] = sigmoidf_(c->oof_synth[i]);
+        float med = lo_threshold_normal_quantile(ps, n_train, 0.5);
+        free(ps);
+        double zq = log(q / (1 - q)), zs = log(med / (1 - med));
+        double z = zq + (zs > zq ? 0.1 * (zs - zq) : 0);
+        threshold = (float)(1 / (1 + exp(-z)));
+        snprintf(rule, sizeof rule, "threshold %.4f: normal-only training, 99th percentile of %zu out-of-fold "
+                 "normal scores (%.4f) moved 10%% toward the median synthetic defect (%.4f)", threshold, m, q, med);
+        for (size_t i = 0; i < n_train; i++) y[i] = 0;
+        for (size_t i = 0; i < n_train; i++) p[m] = sigmoidf_(c->oof_synth[i]), y[m] = 1, m++;
+    }
+    if (!(threshold > 0 && threshold < 1)) threshold = 0.5f;
+    threshold = fminf(fmaxf(threshold, 1e-6f), 1 - 1e-6f);
+    float slope = lo_calibrate_slope(p, y, m, threshold);
+    free(p);
+    free(y);
+    logf_(req->log, "%s; confidence slope %.3f", rule, slope);
+
+    /* the model */
+    md.arch_json = (char *)arch_json;
+    snprintf(md.arch_name, sizeof md.arch_name, "%s", arch_name);
+    md.channels = channels;
+    md.height = c->h;
+    md.width = c->w;
+    memcpy(md.mean, mean, sizeof mean);
+    memcpy(md.std, std, sizeof std);
+    md.threshold = threshold;
+    md.calib_slope = slope;
+    md.pixel_threshold = 0.5f;
+    md.has_map = c->has_map;
+    md.segmentation = with_masks && c->has_map;
+    if (md.segmentation) {
+        md.n_classes = tr->n_classes < 2 ? 2 : tr->n_classes;
+        for (int k = 0; k < md.n_classes && k < LO_MODEL_MAX_CLASSES; k++) {
+            snprintf(md.class_names[k], sizeof md.class_names[k], "%s",
+                     k < tr->n_classes ? tr->classes[k].name : "anomaly");
+            memcpy(md.class_rgb[k], tr->classes[k].rgb, 3);
+        }
+    }
+    md.n_members = LO_FOLDS;
+    md.n_params = c->n_params;
+    md.n_state = c->n_state;
+    md.params = c->params;
+    md.state = c->state;
+    snprintf(md.recipe, sizeof md.recipe, "%s %dx%dx%d, %d-fold ensemble, %d steps/member; %s", arch_name,
+             channels, c->w, c->h, LO_FOLDS, c->steps, rule);
+    if (mkdir_p(req->model_dir) != 0) {
+        fail(err, "training: cannot create %s: %s", req->model_dir, strerror(errno));
+        goto done;
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/model.bin", req->model_dir);
+    if (lo_model_data_write(path, &md, err) != 0) goto done;
+
+    /* score the test images with the ensemble, as detect-anomalies will */
+    if (lo_bank_load(&test_bank, ts, test_items, n_test, channels, c->h, c->w, 0, err)) goto done;
+    {
+        lo_net_config cfg = {.batch = LO_BATCH, .channels = channels, .height = c->h, .width = c->w,
+                             .threads = req->threads, .training = 0};
+        char msg[512];
+        net = lo_net_create(arch_json, &cfg, msg, sizeof msg);
+        if (!net) {
+            fail(err, "training: network: %s", msg);
+            goto done;
+        }
+    }
+    size_t mplane = (size_t)c->mh * c->mw;
+    test_logit = calloc(n_test + 1, sizeof *test_logit);
+    test_map = calloc(n_test * mplane + 1, sizeof *test_map);
+    float *one = malloc((n_test + 1) * sizeof *one), *onemap = malloc((n_test * mplane + 1) * sizeof *onemap);
+    size_t *ids = malloc((n_test + 1) * sizeof *ids);
+    for (size_t i = 0; i < n_test; i++) ids[i] = i;
+    for (int k = 0; k < md.n_members; k++) {
+        lo_model_load_member(net, &md, k);
+        lo_member_score(net, &md, &test_bank, ids, n_test, 0, NULL, 0, 0, one, c->has_map ? onemap : NULL);
+        for (size_t i = 0; i < n_test; i++) test_logit[i] += one[i] / (float)md.n_members;
+        if (c->has_map)
+            for (size_t i = 0; i < n_test * mplane; i++) test_map[i] += onemap[i] / (float)md.n_members;
+    }
+    free(one);
+    free(onemap);
+    free(ids);
+
+    out->test = calloc(n_test + 1, sizeof *out->test);
+    out->n_test = (int64_t)n_test;
+    out->n_train = (int64_t)n_train;
+    out->threshold = threshold;
+    out->test_from_train = te == NULL;
+    out->segmentation = md.segmentation;
+    if (md.segmentation) {
+        snprintf(path, sizeof path, "%s/masks", req->model_dir);
+        mkdir_p(path);
+    }
+    int tp = 0, fp = 0, fn = 0, tn = 0;
+    for (size_t i = 0; i < n_test; i++) {
+        const lds_entry *e = &ts->entries[test_items[i]];
+        lo_test_prediction *t = &out->test[i];
+        t->json_line = strdup(e->json_line ? e->json_line : "");
+        t->image_path = strdup(e->image_path ? e->image_path : "");
+        t->truth = e->label;
+        t->score = sigmoidf_(test_logit[i]);
+        t->confidence = lo_confidence(t->score, threshold, slope, &t->predicted_anomalous);
+        if (e->label == 1) t->predicted_anomalous ? tp++ : fn++;
+        if (e->label == 0) t->predicted_anomalous ? fp++ : tn++;
+        if (c->has_map) {
+            t->hm_w = c->mw;
+            t->hm_h = c->mh;
+            t->heatmap = malloc(mplane * sizeof *t->heatmap);
+            for (size_t k = 0; k < mplane; k++) t->heatmap[k] = sigmoidf_(test_map[i * mplane + k]);
+        }
+        if (md.segmentation) {
+            const float *ml = test_map + i * mplane;
+            t->pred_mask = malloc(mplane);
+            lo_model_class_mask(&md, ml, c->mh, c->mw, t->predicted_anomalous, c->mw, c->mh, t->pred_mask);
+            if (e->mask_path && e->mask_known) {
+                t->truth_mask = malloc(mplane);
+                if (lds_load_mask(ts, e->mask_path, c->mw, c->mh, t->truth_mask, &le) != 0) {
+                    free(t->truth_mask);
+                    t->truth_mask = NULL;
+                }
+            } else if (e->label == 0) {
+                t->truth_mask = calloc(mplane, 1);
+            }
+            int ow = e->width > 0 ? e->width : c->w, oh = e->height > 0 ? e->height : c->h;
+            uint8_t *cls = malloc((size_t)ow * oh), *rgb = malloc((size_t)ow * oh * 3);
+            lo_model_class_mask(&md, ml, c->mh, c->mw, t->predicted_anomalous, ow, oh, cls);
+            for (size_t k = 0; k < (size_t)ow * oh; k++) memcpy(rgb + 3 * k, md.class_rgb[cls[k] ? 1 : 0], 3);
+            snprintf(path, sizeof path, "%s/masks/test-%05zu.png", req->model_dir, i);
+            if (lds_write_png(path, rgb, ow, oh, 3, &le) == 0) t->mask_path = strdup(path);
+            free(cls);
+            free(rgb);
+        }
+    }
+    if (md.segmentation) {
+        out->n_classes = md.n_classes;
+        out->class_names = calloc((size_t)md.n_classes, sizeof *out->class_names);
+        for (int k = 0; k < md.n_classes; k++) out->class_names[k] = strdup(md.class_names[k]);
+    }
+    snprintf(path, sizeof path, "%s/split.json", req->model_dir);
+    if (write_split_json(path, tr, train_items, fold, n_train, ts, test_items, n_test) != 0)
+        logf_(req->log, "warning: could not write %s", path);
+    snprintf(out->summary, sizeof out->summary, "%s; test %d tp %d fp %d fn %d tn; %.0f s%s", md.recipe, tp, fp, fn,
+             tn, lo_now_s() - t0, c->cut ? "; cut by the time budget" : "");
+    logf_(req->log, "done in %.1f s: %s", lo_now_s() - t0, out->summary);
+    if (req->progress) req->progress(req->progress_ctx, 1.0, "trained");
+    rc = 0;
+
+done:
+    if (rc != 0) lo_train_result_free(out);
+    lo_net_free(net);
+    free(test_logit);
+    free(test_map);
+    lo_bank_free(&test_bank);
+    for (int k = 0; k < 2; k++) candidate_free(&cand[k]);
+    free(is_test);
+    free(train_items);
+    free(test_items);
+    free(labels);
+    free(fold);
+    lds_free(tr);
+    lds_free(te);
+    return rc;
+}
+
+void lo_train_result_free(lo_train_result *r) {
+    if (!r) return;
+    for (int64_t i = 0; r->test && i < r->n_test; i++) {
+        lo_test_prediction *t = &r->test[i];
+        free(t->json_line);
+        free(t->image_path);
+        free(t->truth_mask);
+        free(t->mask_path);
+        free(t->heatmap);
+        free(t->pred_mask);
+    }
+    free(r->test);
+    for (int k = 0; r->class_names && k < r->n_classes; k++) free(r->class_names[k]);
+    free(r->class_names);
+    memset(r, 0, sizeof *r);
+}
