@@ -9,4 +9,3 @@ void lds_split(const lds_set *s, double f, uint64_t seed, uint8_t *t) { (void)f;
 void lds_augment_defaults(lds_augment_config *c) { memset(c, 0, sizeof *c); }
 void lds_augment(float *i, uint8_t *m, int c, int h, int w, const lds_augment_config *cfg, uint64_t *r) { (void)i; (void)m; (void)c; (void)h; (void)w; (void)cfg; (void)r; }
 void lds_synth_defect(float *i, uint8_t *m, int c, int h, int w, lds_synth_kind k, const float *s, uint64_t *r) { (void)i; (void)m; (void)c; (void)h; (void)w; (void)k; (void)s; (void)r; }
-int lds_demo_generate(const char *f, int n, int a, uint64_t s, lds_error *err) { (void)f; (void)n; (void)a; (void)s; NI(err); }
