@@ -13,10 +13,12 @@ from sklearn.metrics import (average_precision_score, f1_score, precision_score,
 warnings.filterwarnings("ignore")  # sklearn warns on zero_division; we test those cases on purpose
 
 
-def run(cli, scores, labels, threshold):
-    text = "".join(f"{float(s)!r} {int(l)}\n" for s, l in zip(scores, labels))
-    out = subprocess.run([cli, repr(float(threshold))], input=text, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout)
+def run(cli, sets):
+    """All sets through one metrics_cli process; returns its JSON lines in order."""
+    text = "".join(f"{float(t)!r} {len(s)}\n" + "".join(f"{float(x)!r} {int(l)}\n" for x, l in zip(s, y))
+                   for s, y, t in sets)
+    out = subprocess.run([cli], input=text, capture_output=True, text=True, check=True)
+    return [json.loads(l) for l in out.stdout.splitlines()]
 
 
 def close(a, b, what, case):
@@ -38,8 +40,9 @@ def main():
     n_sets = int(sys.argv[2]) if len(sys.argv) > 2 else 300
     rng = np.random.default_rng(20261128)
     checked_auc = 0
+    sets = []
     for case in range(n_sets):
-        n = int(rng.integers(1, 120))
+        n = int(rng.integers(1, 120)) if case % 10 else int(rng.integers(500, 3000))
         p_anom = rng.choice([0.0, 0.1, 0.3, 0.5, 0.9, 1.0], p=[0.05, 0.2, 0.25, 0.3, 0.15, 0.05])
         labels = (rng.random(n) < p_anom).astype(int)
         scores = rng.normal(labels * rng.uniform(0, 2), 1.0)
@@ -50,7 +53,12 @@ def main():
             scores = np.round(scores * 2) / 2  # heavy ties
         scores = scores.astype(np.float32)
         threshold = np.float32(rng.choice(scores) if rng.random() < 0.5 else rng.normal(0.5, 1))
-        got = run(cli, scores, labels, threshold)
+        sets.append((scores, labels, threshold))
+    results = run(cli, sets)
+    if len(results) != n_sets:
+        raise SystemExit(f"metrics_cli answered {len(results)} of {n_sets} sets")
+    for case, ((scores, labels, threshold), got) in enumerate(zip(sets, results)):
+        n = len(scores)
         pred = (scores >= threshold).astype(int)
         tp = int(((pred == 1) & (labels == 1)).sum())
         fp = int(((pred == 1) & (labels == 0)).sum())
