@@ -63,7 +63,7 @@ int svc_create_project(lo_service *s, const cJSON *in, const uint8_t *b, size_t 
                      name);
         goto done;
     }
-    svc_fmt(tmp, sizeof tmp, "%s/projects/.new-%s.%08x", s->home, name, randombytes_random());
+    svc_fmt(tmp, sizeof tmp, "%s/projects/.new.%08x%08x", s->home, randombytes_random(), randombytes_random());
     svc_fmt(p, sizeof p, "%s/datasets", tmp);
     if (svc_mkdirs(p, err)) goto done;
     svc_fmt(p, sizeof p, "%s/models", tmp);
