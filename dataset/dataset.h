@@ -123,6 +123,10 @@ uint8_t *lds_encode_png(const uint8_t *pixels, int w, int h, int channels, size_
 /* Stratified (by label, and by defect class where masks say), seeded split: is_test[i] = 1 for
  * about test_fraction of each stratum. Unlabeled entries are never put in test. */
 void lds_split(const lds_set *set, double test_fraction, uint64_t seed, uint8_t *is_test);
+/* The same among the entries with eligible[i] != 0 only (others get chosen[i] = 0): e.g. the
+ * validation part held out of the training entries (eligible = !is_test). */
+void lds_split_among(const lds_set *set, const uint8_t *eligible, double fraction, uint64_t seed,
+                     uint8_t *chosen);
 
 typedef struct {
     int flip_h, flip_v, rot90;  /* switches: some parts have an orientation */

@@ -1,0 +1,120 @@
+/* augment.c — random training-time augmentation. All geometric changes (flips, 90° turns, shift,
+ * small rotation and scale) are composed into one affine map and applied in a single resampling
+ * pass, bilinear for the image and nearest for the mask, through the same coordinates — so the
+ * mask stays aligned with the image. Photometric changes touch the image only. */
+#include "lds_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void lds_augment_defaults(lds_augment_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->flip_h = 1;
+    cfg->flip_v = 0; /* many parts have a top and a bottom: opt in */
+    cfg->rot90 = 0;
+    cfg->shift = 0.05f;
+    cfg->rotate_deg = 5.0f;
+    cfg->scale = 0.05f;
+    cfg->brightness = 0.08f;
+    cfg->contrast = 0.10f;
+    cfg->gamma = 0.10f;
+    cfg->noise = 0.02f;
+}
+
+static float sym(uint64_t *rng, float a) { return (float)(lds_rng_uniform(rng) * 2 - 1) * a; }
+
+void lds_augment(float *img, uint8_t *mask, int c, int h, int w, const lds_augment_config *cfg, uint64_t *rng)
+{
+    if (!img || c < 1 || h < 1 || w < 1 || !cfg) return;
+    /* Draw every random number up front, in a fixed order, whatever is switched on: the same
+     * rng state gives the same augmentation with or without a mask. */
+    int fh = cfg->flip_h && lds_rng_uniform(rng) < 0.5;
+    int fv = cfg->flip_v && lds_rng_uniform(rng) < 0.5;
+    int k90 = cfg->rot90 && h == w ? (int)(lds_rng_next(rng) & 3) : 0;
+    float tx = roundf(sym(rng, cfg->shift) * (float)w), ty = roundf(sym(rng, cfg->shift) * (float)h);
+    float ang = sym(rng, cfg->rotate_deg) * 3.14159265f / 180.f;
+    float sc = 1 + sym(rng, cfg->scale);
+    float bright = sym(rng, cfg->brightness), contr = 1 + sym(rng, cfg->contrast);
+    float gam = expf(sym(rng, cfg->gamma));
+    float sigma = cfg->noise * (float)lds_rng_uniform(rng);
+    uint64_t noise_rng = lds_rng_next(rng);
+
+    /* Inverse map, centred coordinates: src = A (dst - t). Forward = shift . rotscale . rot90 . flip. */
+    float a00 = 1, a01 = 0, a10 = 0, a11 = 1;
+    float ca = cosf(-ang) / sc, sa = sinf(-ang) / sc;
+    /* inverse rotscale */
+    float r00 = ca, r01 = -sa, r10 = sa, r11 = ca;
+    /* inverse rot90^k: rotate by -k*90° */
+    float q00 = 1, q01 = 0, q10 = 0, q11 = 1;
+    for (int k = 0; k < k90; k++) { /* multiply by [[0,1],[-1,0]] (rotation by -90°) */
+        float n00 = q10, n01 = q11, n10 = -q00, n11 = -q01;
+        q00 = n00; q01 = n01; q10 = n10; q11 = n11;
+    }
+    /* A = F^-1 Q^-1 R^-1 (F is its own inverse) */
+    float m00 = q00 * r00 + q01 * r10, m01 = q00 * r01 + q01 * r11;
+    float m10 = q10 * r00 + q11 * r10, m11 = q10 * r01 + q11 * r11;
+    a00 = (fh ? -1.f : 1.f) * m00;
+    a01 = (fh ? -1.f : 1.f) * m01;
+    a10 = (fv ? -1.f : 1.f) * m10;
+    a11 = (fv ? -1.f : 1.f) * m11;
+    int identity = !fh && !fv && !k90 && tx == 0 && ty == 0 && ang == 0 && sc == 1;
+
+    const size_t plane = (size_t)h * (size_t)w;
+    if (!identity) {
+        float *out = malloc(sizeof(float) * plane * (size_t)c);
+        uint8_t *mout = mask ? malloc(plane) : NULL;
+        if (!out || (mask && !mout)) {
+            free(out);
+            free(mout);
+            return; /* out of memory: leave the sample unaugmented rather than misaligned */
+        }
+        const float cx = w * 0.5f, cy = h * 0.5f;
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                float u = x + 0.5f - cx - tx, v = y + 0.5f - cy - ty;
+                float sx = a00 * u + a01 * v + cx - 0.5f, sy = a10 * u + a11 * v + cy - 0.5f;
+                /* clamp to the edge: a replicated border reads as background, not as a black bar */
+                if (sx < 0) sx = 0;
+                if (sy < 0) sy = 0;
+                if (sx > w - 1) sx = (float)(w - 1);
+                if (sy > h - 1) sy = (float)(h - 1);
+                int x0 = (int)sx, y0 = (int)sy;
+                int x1 = x0 + 1 < w ? x0 + 1 : x0, y1 = y0 + 1 < h ? y0 + 1 : y0;
+                float fx = sx - x0, fy = sy - y0;
+                size_t o = (size_t)y * (size_t)w + (size_t)x;
+                for (int ch = 0; ch < c; ch++) {
+                    const float *p = img + (size_t)ch * plane;
+                    float top = p[(size_t)y0 * w + x0] * (1 - fx) + p[(size_t)y0 * w + x1] * fx;
+                    float bot = p[(size_t)y1 * w + x0] * (1 - fx) + p[(size_t)y1 * w + x1] * fx;
+                    out[(size_t)ch * plane + o] = top * (1 - fy) + bot * fy;
+                }
+                if (mask) {
+                    int nx = (int)lroundf(sx), ny = (int)lroundf(sy);
+                    mout[o] = mask[(size_t)ny * (size_t)w + (size_t)nx];
+                }
+            }
+        }
+        memcpy(img, out, sizeof(float) * plane * (size_t)c);
+        if (mask) memcpy(mask, mout, plane);
+        free(out);
+        free(mout);
+    }
+
+    /* photometric: brightness, contrast around the mean, gamma, gaussian noise */
+    if (bright == 0 && contr == 1 && gam == 1 && sigma == 0) return;
+    for (int ch = 0; ch < c; ch++) {
+        float *p = img + (size_t)ch * plane;
+        double mean = 0;
+        for (size_t i = 0; i < plane; i++) mean += p[i];
+        float mu = (float)(mean / (double)plane);
+        for (size_t i = 0; i < plane; i++) {
+            float v = (p[i] - mu) * contr + mu + bright;
+            v = v < 0 ? 0 : v > 1 ? 1 : v;
+            if (gam != 1.f) v = powf(v, gam);
+            if (sigma > 0) v += sigma * lds_rng_normal(&noise_rng);
+            p[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+        }
+    }
+}

@@ -1,0 +1,138 @@
+/* synth.c — synthetic defects for training when real anomalies are few or none, each with its
+ * mask and driven only by the caller's rng (same state, same defect):
+ *  - CutPaste: a rectangle of the image (or of `source`) pasted elsewhere with a colour jitter;
+ *  - scar: a thin, long, rotated strip pasted the same way;
+ *  - Perlin: a blob-shaped region (thresholded Perlin noise) blended with foreign texture, as in
+ *    DRAEM: out = (1-M) I + M ((1-b) A + b I). */
+#include "lds_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <stb_perlin.h>
+
+static float uni(uint64_t *rng, float lo, float hi) { return lo + (hi - lo) * (float)lds_rng_uniform(rng); }
+
+static float clamp01(float v) { return v < 0 ? 0 : v > 1 ? 1 : v; }
+
+/* Pastes a w_p x h_p patch read at (sx, sy) of src into (dx, dy) of img, rotated by ang around
+ * the patch centre; pixels outside the image are skipped. */
+static void paste_patch(float *img, uint8_t *mask, int c, int h, int w, const float *src, int sx, int sy, int pw,
+                        int ph, float dx, float dy, float ang, const float *gain, const float *bias)
+{
+    const size_t plane = (size_t)h * (size_t)w;
+    float ca = cosf(ang), sa = sinf(ang);
+    float half = 0.5f * sqrtf((float)(pw * pw + ph * ph)) + 1;
+    int x0 = (int)floorf(dx - half), x1 = (int)ceilf(dx + half), y0 = (int)floorf(dy - half), y1 = (int)ceilf(dy + half);
+    for (int y = y0 < 0 ? 0 : y0; y <= y1 && y < h; y++)
+        for (int x = x0 < 0 ? 0 : x0; x <= x1 && x < w; x++) {
+            float u = x + 0.5f - dx, v = y + 0.5f - dy;
+            float lu = ca * u + sa * v, lv = -sa * u + ca * v; /* into the patch frame */
+            if (fabsf(lu) >= pw * 0.5f || fabsf(lv) >= ph * 0.5f) continue;
+            int px = sx + (int)floorf(lu + pw * 0.5f), py = sy + (int)floorf(lv + ph * 0.5f);
+            if (px < 0 || py < 0 || px >= w || py >= h) continue;
+            for (int ch = 0; ch < c; ch++) {
+                float s = src[(size_t)ch * plane + (size_t)py * w + px];
+                img[(size_t)ch * plane + (size_t)y * w + x] = clamp01(s * gain[ch] + bias[ch]);
+            }
+            mask[(size_t)y * w + x] = 1;
+        }
+}
+
+static void cut_paste(float *img, uint8_t *mask, int c, int h, int w, const float *source, uint64_t *rng, int scar)
+{
+    const size_t plane = (size_t)h * (size_t)w;
+    int pw, ph;
+    if (scar) { /* CutPaste-scar: width 2-16 px, length 10-25 px at 256 px, scaled to the image */
+        float side = (float)(h < w ? h : w);
+        pw = (int)fmaxf(2.f, uni(rng, 2.f, 16.f) * side / 256.f);
+        ph = (int)fmaxf(4.f, uni(rng, 10.f, 25.f) * side / 256.f);
+    } else { /* area 2-15 % of the image, aspect 0.3-3.3 */
+        float area = uni(rng, 0.02f, 0.15f) * (float)plane;
+        float aspect = expf(uni(rng, logf(0.3f), logf(3.3f)));
+        pw = (int)sqrtf(area / aspect);
+        ph = (int)sqrtf(area * aspect);
+    }
+    if (pw < 1) pw = 1;
+    if (ph < 1) ph = 1;
+    if (pw > w - 1) pw = w > 1 ? w - 1 : 1;
+    if (ph > h - 1) ph = h > 1 ? h - 1 : 1;
+    int sx = (int)(lds_rng_uniform(rng) * (w - pw + 1)), sy = (int)(lds_rng_uniform(rng) * (h - ph + 1));
+    float dx = uni(rng, pw * 0.5f, w - pw * 0.5f), dy = uni(rng, ph * 0.5f, h - ph * 0.5f);
+    float ang = scar ? uni(rng, -0.785f, 0.785f) : 0.f;
+    float gain[16], bias[16];
+    for (int ch = 0; ch < c && ch < 16; ch++) { /* colour jitter so the patch is not a perfect copy */
+        gain[ch] = uni(rng, 0.85f, 1.15f);
+        bias[ch] = uni(rng, -0.08f, 0.08f);
+    }
+    /* The patch is read from a copy: source and destination may overlap in img. */
+    const float *src = source;
+    float *copy = NULL;
+    if (!src) {
+        copy = malloc(sizeof(float) * plane * (size_t)c);
+        if (!copy) return;
+        memcpy(copy, img, sizeof(float) * plane * (size_t)c);
+        src = copy;
+    }
+    paste_patch(img, mask, c < 16 ? c : 16, h, w, src, sx, sy, pw, ph, dx, dy, ang, gain, bias);
+    free(copy);
+}
+
+static void perlin_blend(float *img, uint8_t *mask, int c, int h, int w, const float *source, uint64_t *rng)
+{
+    const size_t plane = (size_t)h * (size_t)w;
+    /* DRAEM draws the noise scale per axis as 2^k; here relative to the image so small and large
+     * inputs get blobs of the same relative size. */
+    float fx = powf(2.f, (float)(int)uni(rng, 0.f, 4.f)) / (float)w * 2.f;
+    float fy = powf(2.f, (float)(int)uni(rng, 0.f, 4.f)) / (float)h * 2.f;
+    float ang = uni(rng, -1.57f, 1.57f), ca = cosf(ang), sa = sinf(ang);
+    float thr = uni(rng, 0.25f, 0.45f);
+    float beta = uni(rng, 0.f, 0.7f);
+    int seed = (int)(lds_rng_next(rng) & 0x7fffffff);
+    float oz = uni(rng, 0.f, 64.f), ox = uni(rng, 0.f, 256.f), oy = uni(rng, 0.f, 256.f);
+    /* foreign texture when no source: a second Perlin field with a random colour */
+    float tex_col[16], tex_f = uni(rng, 0.05f, 0.3f);
+    for (int ch = 0; ch < 16; ch++) tex_col[ch] = uni(rng, 0.f, 1.f);
+    size_t on = 0;
+    for (int attempt = 0; attempt < 4 && on == 0; attempt++) {
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                float u = ca * x - sa * y, v = sa * x + ca * y;
+                float n = stb_perlin_noise3_seed(u * fx + ox, v * fy + oy, oz + (float)attempt * 7.3f, 0, 0, 0, seed);
+                uint8_t m = n > thr;
+                mask[(size_t)y * w + x] = m;
+                on += m;
+            }
+        thr *= 0.6f; /* rare all-below draws: lower the threshold rather than return no defect */
+    }
+    if (on == 0) { /* still nothing (tiny image): a centred disc */
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                mask[(size_t)y * w + x] = hypotf(x - w * 0.5f, y - h * 0.5f) < 0.15f * (float)(h < w ? h : w) + 1;
+    }
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            if (!mask[i]) continue;
+            for (int ch = 0; ch < c; ch++) {
+                float a;
+                if (source) a = source[(size_t)ch * plane + i];
+                else a = clamp01(tex_col[ch % 16] + 0.35f * stb_perlin_noise3_seed(x * tex_f, y * tex_f, 3.5f, 0, 0, 0, seed + 1));
+                float *p = &img[(size_t)ch * plane + i];
+                *p = clamp01((1 - beta) * a + beta * *p);
+            }
+        }
+}
+
+void lds_synth_defect(float *img, uint8_t *mask, int c, int h, int w, lds_synth_kind kind, const float *source,
+                      uint64_t *rng)
+{
+    if (!img || !mask || c < 1 || h < 2 || w < 2) return;
+    memset(mask, 0, (size_t)h * (size_t)w);
+    switch (kind) {
+    case LDS_SYNTH_CUTPASTE: cut_paste(img, mask, c, h, w, source, rng, 0); break;
+    case LDS_SYNTH_SCAR: cut_paste(img, mask, c, h, w, source, rng, 1); break;
+    case LDS_SYNTH_PERLIN: perlin_blend(img, mask, c, h, w, source, rng); break;
+    }
+}
