@@ -1,0 +1,42 @@
+/* Threshold rules and the confidence calibration on hand-made score sets. */
+#include "train/train_internal.h"
+#include "ttr_util.h"
+
+#include <math.h>
+#include <string.h>
+
+int main(void) {
+    /* separable: the threshold falls between the classes, in the middle of the gap (logit space) */
+    float p[8] = {0.01f, 0.02f, 0.05f, 0.1f, 0.9f, 0.95f, 0.98f, 0.99f};
+    uint8_t y[8] = {0, 0, 0, 0, 1, 1, 1, 1};
+    double f1;
+    float t = lo_threshold_f1_plateau(p, y, 8, &f1);
+    CHECK(f1 == 1.0, "best F1 %g", f1);
+    CHECK(t > 0.1f && t < 0.9f && fabsf(t - 0.5f) < 0.02f, "threshold %g", t);
+    /* one normal mixed in among the anomalies: F1 optimum still separates most */
+    float q[10] = {0.1f, 0.2f, 0.3f, 0.35f, 0.8f, 0.6f, 0.7f, 0.75f, 0.9f, 0.95f};
+    uint8_t z[10] = {0, 0, 0, 0, 0, 1, 1, 1, 1, 1};
+    t = lo_threshold_f1_plateau(q, z, 10, &f1);
+    CHECK(t > 0.35f && t <= 0.6f, "threshold %g (f1 %g)", t, f1);
+    CHECK(isnan(lo_threshold_f1_plateau(q, (const uint8_t[10]){0}, 10, &f1)), "no positives -> NaN");
+    /* quantile of normals */
+    float n[5] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f};
+    CHECK(fabsf(lo_threshold_normal_quantile(n, 5, 1.0) - 0.5f) < 1e-5f, "max");
+    CHECK(fabsf(lo_threshold_normal_quantile(n, 5, 0.5) - 0.3f) < 1e-5f, "median");
+    /* calibration: confidence >= 0.5 for the verdict, grows away from the threshold */
+    float a = lo_calibrate_slope(p, y, 8, 0.5f);
+    CHECK(a > 0.1f && a < 1100.0f, "slope %g", a);
+    int anom;
+    double c1 = lo_confidence(0.55f, 0.5f, a, &anom);
+    CHECK(anom == 1 && c1 >= 0.5, "conf %g", c1);
+    double c2 = lo_confidence(0.99f, 0.5f, a, &anom);
+    CHECK(anom == 1 && c2 > c1, "conf %g > %g", c2, c1);
+    double c3 = lo_confidence(0.01f, 0.5f, a, &anom);
+    CHECK(anom == 0 && c3 > 0.5 && c3 <= 1.0, "conf normal %g", c3);
+    /* overlapping scores give a flatter slope than separable ones */
+    float r[8] = {0.2f, 0.8f, 0.3f, 0.7f, 0.4f, 0.6f, 0.1f, 0.9f};
+    uint8_t s[8] = {1, 0, 0, 1, 1, 0, 0, 1};
+    float b = lo_calibrate_slope(r, s, 8, 0.5f);
+    CHECK(b < a, "overlap slope %g < separable %g", b, a);
+    return TTR_DONE();
+}
