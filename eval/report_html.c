@@ -14,7 +14,7 @@ static const char *css =
     ".charts svg{border:1px solid #ddd}.note{background:#fff7e0;border:1px solid #f0d080;padding:6px 10px;"
     "font-size:13px;margin:8px 0}.grid{display:flex;flex-wrap:wrap;gap:12px}"
     "figure{margin:0;border:1px solid #ddd;padding:6px;background:#fafafa;max-width:220px}"
-    "figcaption{font-size:12px;word-break:break-all}.bad{color:#b00}.ok{color:#070}"
+    "figcaption{font-size:12px;overflow-wrap:anywhere}.bad{color:#b00}.ok{color:#070}"
     "td.cm{font-size:18px;min-width:70px;text-align:center}";
 
 static void metric_row(lev__buf *b, const char *name, double v, const lev_interval *ci, int n_boot, const char *why)

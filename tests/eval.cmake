@@ -15,10 +15,17 @@ add_test(NAME eval_metrics_vs_sklearn
 add_executable(eval_write_fixture ${CMAKE_CURRENT_SOURCE_DIR}/eval/write_fixture.c)
 target_link_libraries(eval_write_fixture PRIVATE lookout_eval lookout_warnings PkgConfig::LEV_TEST_STB m)
 set(LEV_FIXTURE_DIR ${CMAKE_CURRENT_BINARY_DIR}/eval_fixture)
+# A real photo (576x768 JPEG) for one thumbnail, when the shared data is there.
+set(LEV_REAL_IMAGE ${LO_SHARED_DATA}/cookies/test/anomaly/test-anomaly-1.jpg)
+set(LEV_REAL_FLAG --real-image)
+if(NOT EXISTS ${LEV_REAL_IMAGE})
+  set(LEV_REAL_IMAGE "")
+  set(LEV_REAL_FLAG "")
+endif()
 add_test(NAME eval_files
          COMMAND sh -c "rm -rf '${LEV_FIXTURE_DIR}' && mkdir -p '${LEV_FIXTURE_DIR}' && \
-'$<TARGET_FILE:eval_write_fixture>' '${LEV_FIXTURE_DIR}' && \
-'${LEV_PYTHON3}' '${CMAKE_CURRENT_SOURCE_DIR}/eval/validate_files.py' '${LEV_FIXTURE_DIR}'")
+'$<TARGET_FILE:eval_write_fixture>' '${LEV_FIXTURE_DIR}' ${LEV_REAL_IMAGE} && \
+'${LEV_PYTHON3}' '${CMAKE_CURRENT_SOURCE_DIR}/eval/validate_files.py' '${LEV_FIXTURE_DIR}' ${LEV_REAL_FLAG}")
 set_tests_properties(eval_files PROPERTIES FIXTURES_SETUP eval_fixture)
 
 # Headless Chromium screenshot of the report (Debian `chromium`, in the Makefile's PKGS_TEST);

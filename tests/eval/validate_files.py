@@ -2,7 +2,7 @@
 """Validates, field by field, the files write_fixture wrote: EvaluationResult against the schema
 Lookout for Vision documented (plus our LookoutExtensions), EvaluationManifest lines, and the HTML
 report (well-formed, self-contained). Metrics are recomputed from scores.tsv with scikit-learn.
-Usage: validate_files.py DIR"""
+Usage: validate_files.py DIR [--real-image]"""
 import base64
 import glob
 import html.parser
@@ -173,7 +173,7 @@ class Html(html.parser.HTMLParser):
             self.stack.pop()
 
 
-def check_report(path, n_misclassified, n_unreadable, pixel=False):
+def check_report(path, n_misclassified, n_unreadable, real_image, pixel=False):
     name = os.path.basename(path)
     text = open(path, encoding="utf-8").read()
     expect(text.startswith("<!DOCTYPE html>"), f"{name}: doctype")
@@ -189,12 +189,17 @@ def check_report(path, n_misclassified, n_unreadable, pixel=False):
                  "Misclassified test images (%d)" % n_misclassified):
         expect(want in text, f"{name}: missing '{want}'")
     expect(len(p.imgs) == n_misclassified - n_unreadable, f"{name}: {len(p.imgs)} thumbnails")
+    sizes = []
     for src in p.imgs:
         expect(src.startswith("data:image/png;base64,"), f"{name}: thumbnail not an inline PNG")
         png = base64.b64decode(src.split(",", 1)[1], validate=True)
         expect(png[:8] == b"\x89PNG\r\n\x1a\n", f"{name}: thumbnail is not a PNG")
         w, h = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
         expect(0 < w <= 200 and 0 < h <= 200, f"{name}: thumbnail size {w}x{h}")
+        sizes.append((w, h))
+    if real_image:
+        # The 576x768 photo is scaled so its longest side is 200.
+        expect((150, 200) in sizes, f"{name}: no 150x200 thumbnail of the real photo among {sizes}")
     expect(text.count("missing.png: not a readable image") == n_unreadable, f"{name}: unreadable image note")
     if pixel:
         expect("Per defect label" in text and "scratch" in text and "dent" in text, f"{name}: pixel table")
@@ -219,8 +224,9 @@ def main():
     check_manifest(f"{out}/EvaluationManifest-seg-2.json", scores, labels, th, "seg", "2", arn2, "training-job/seg-2",
                    seg=True)
     wrong = int((verdicts != labels).sum())
-    check_report(f"{out}/EvaluationReport-parts-1.html", wrong, 1)
-    check_report(f"{out}/EvaluationReport-seg-2.html", wrong, 1, pixel=True)
+    real = len(sys.argv) > 2 and sys.argv[2] == "--real-image"
+    check_report(f"{out}/EvaluationReport-parts-1.html", wrong, 1, real)
+    check_report(f"{out}/EvaluationReport-seg-2.html", wrong, 1, real, pixel=True)
     left = glob.glob(f"{out}/*.tmp.*")
     expect(not left, f"temporary files left behind: {left}")
     expect(not os.path.exists(f"{out}/EvaluationManifest-bad-1.json"), "a failed manifest write left a file")

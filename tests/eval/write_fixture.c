@@ -2,7 +2,8 @@
  * images it draws itself and writes their EvaluationResult, EvaluationManifest and report into
  * OUTDIR, plus scores.tsv (what validate_files.py recomputes the metrics from). Also checks that
  * writing where it cannot fails with a message naming the path.
- * Usage: write_fixture OUTDIR */
+ * Usage: write_fixture OUTDIR [REAL_IMAGE]  (REAL_IMAGE, e.g. a JPEG of ../shared/data, stands in for
+ * test image 9, a missed anomaly, so a real photo goes through decode, downscale and overlay) */
 #include "eval.h"
 
 #include <math.h>
@@ -39,8 +40,8 @@ static int draw(const char *path, int anomalous, int i)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s OUTDIR\n", argv[0]);
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: %s OUTDIR [REAL_IMAGE]\n", argv[0]);
         return 2;
     }
     const char *dir = argv[1];
@@ -92,6 +93,8 @@ int main(int argc, char **argv)
     }
     /* One unreadable image: the report says so instead of failing. Make it a misclassification. */
     snprintf(images[1], sizeof images[1], "%s/missing.png", dir); /* image 1 is a missed anomaly */
+    if (argc == 3)
+        snprintf(images[9], sizeof images[9], "%s", argv[2]);
     fclose(f);
 
     lev_metrics m;
