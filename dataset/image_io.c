@@ -48,6 +48,20 @@ int lds_check_header(const uint8_t *data, size_t len, const char *what, int *w, 
     return 0;
 }
 
+int lds_check_mask_header(const uint8_t *png, size_t len, const char *what, int want_w, int want_h, lds_error *err)
+{
+    if (lds_sniff_format(png, len) != LDS_FMT_PNG) {
+        lds_set_error(err, "%s: a mask must be a PNG image (checked by content)", what);
+        return -1;
+    }
+    int w = 0, h = 0, c = 0;
+    if (len <= (size_t)0x7fffffff && stbi_info_from_memory(png, (int)len, &w, &h, &c) && (w != want_w || h != want_h)) {
+        lds_set_error(err, "%s: mask is %dx%d but its image is %dx%d", what, w, h, want_w, want_h);
+        return -1;
+    }
+    return lds_check_header(png, len, what, NULL, NULL, NULL, err);
+}
+
 uint8_t *lds_decode8(const uint8_t *data, size_t len, const char *what, int req_comp, int *w, int *h,
                      int *comp, lds_error *err)
 {

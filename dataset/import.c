@@ -95,16 +95,8 @@ static int link_existing(const char *old_dir, const char *stage, const lds_rec *
 static uint8_t *binary_mask_indices(const uint8_t *png, size_t len, const char *what, int want_w, int want_h,
                                     size_t *n_defect, lds_error *err)
 {
-    if (lds_sniff_format(png, len) != LDS_FMT_PNG) {
-        lds_set_error(err, "%s: a mask must be a PNG image (checked by content)", what);
-        return NULL;
-    }
+    if (lds_check_mask_header(png, len, what, want_w, want_h, err) != 0) return NULL;
     int w, h;
-    if (lds_check_header(png, len, what, &w, &h, NULL, err) != 0) return NULL;
-    if (w != want_w || h != want_h) {
-        lds_set_error(err, "%s: mask is %dx%d but its image is %dx%d", what, w, h, want_w, want_h);
-        return NULL;
-    }
     uint8_t *g = lds_decode8(png, len, what, 1, &w, &h, NULL, err);
     if (!g) return NULL;
     size_t n = (size_t)w * (size_t)h, d = 0;

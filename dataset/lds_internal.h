@@ -41,6 +41,8 @@ int lds_sniff_format(const uint8_t *data, size_t len);
  * decoding. Fills w, h, comp (may be NULL). */
 int lds_check_header(const uint8_t *data, size_t len, const char *what, int *w, int *h, int *comp,
                      lds_error *err);
+/* For masks: must be a PNG whose header says exactly want_w x want_h, then the usual limits. */
+int lds_check_mask_header(const uint8_t *png, size_t len, const char *what, int want_w, int want_h, lds_error *err);
 /* Decodes (after lds_check_header) to 8-bit with req_comp channels (0 = as stored); 16-bit PNGs
  * are scaled to 8 bits. Result freed with free(). */
 uint8_t *lds_decode8(const uint8_t *data, size_t len, const char *what, int req_comp, int *w, int *h,

@@ -10,16 +10,8 @@ uint8_t *lds_mask_to_indices(const uint8_t *png, size_t len, const char *what, i
                              const lds_color_map *cmap, const int *class_of, size_t *n_defect_px,
                              int *dominant_class, lds_error *err)
 {
-    if (lds_sniff_format(png, len) != LDS_FMT_PNG) {
-        lds_set_error(err, "%s: a mask must be a PNG image (checked by content)", what);
-        return NULL;
-    }
-    int w, h, hw, hh;
-    if (lds_check_header(png, len, what, &hw, &hh, NULL, err) != 0) return NULL;
-    if (hw != want_w || hh != want_h) {
-        lds_set_error(err, "%s: mask is %dx%d but its image is %dx%d", what, hw, hh, want_w, want_h);
-        return NULL;
-    }
+    if (lds_check_mask_header(png, len, what, want_w, want_h, err) != 0) return NULL;
+    int w, h;
     uint8_t *rgb = lds_decode8(png, len, what, 3, &w, &h, NULL, err);
     if (!rgb) return NULL;
     size_t n = (size_t)w * (size_t)h;

@@ -137,4 +137,73 @@ static inline int tds_done(const char *name)
     printf("%s: all checks passed\n", name);
     return 0;
 }
+/* A PNG with 16-bit samples (stb_image_write only writes 8-bit): stored deflate blocks. */
+static inline uint32_t tds_crc(const uint8_t *d, size_t n, uint32_t crc)
+{
+    crc = ~crc;
+    for (size_t i = 0; i < n; i++) {
+        crc ^= d[i];
+        for (int k = 0; k < 8; k++) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1)));
+    }
+    return ~crc;
+}
+
+static inline void tds_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+
+static inline void tds_chunk(FILE *f, const char *type, const uint8_t *d, uint32_t n)
+{
+    uint8_t hdr[8];
+    tds_be32(hdr, n);
+    memcpy(hdr + 4, type, 4);
+    fwrite(hdr, 1, 8, f);
+    if (n) fwrite(d, 1, n, f);
+    uint8_t crc[4];
+    tds_be32(crc, tds_crc(d, n, tds_crc((const uint8_t *)type, 4, 0)));
+    fwrite(crc, 1, 4, f);
+}
+
+/* samples: h*w*channels 16-bit values; channels 1 (gray) or 3 (RGB). */
+static inline void tds_write_png16(const char *path, const uint16_t *samples, int w, int h, int channels)
+{
+    size_t row = 1 + (size_t)w * (size_t)channels * 2, raw_n = row * (size_t)h;
+    uint8_t *raw = malloc(raw_n);
+    for (int y = 0; y < h; y++) {
+        raw[(size_t)y * row] = 0;
+        for (int i = 0; i < w * channels; i++) {
+            uint16_t v = samples[(size_t)y * (size_t)w * (size_t)channels + (size_t)i];
+            raw[(size_t)y * row + 1 + 2 * (size_t)i] = (uint8_t)(v >> 8);
+            raw[(size_t)y * row + 2 + 2 * (size_t)i] = (uint8_t)v;
+        }
+    }
+    size_t nblocks = (raw_n + 65534) / 65535, zn = 2 + raw_n + 5 * nblocks + 4;
+    uint8_t *z = malloc(zn), *o = z;
+    *o++ = 0x78; *o++ = 0x01;
+    uint32_t s1 = 1, s2 = 0;
+    for (size_t i = 0; i < raw_n; i++) { s1 = (s1 + raw[i]) % 65521; s2 = (s2 + s1) % 65521; }
+    for (size_t off = 0; off < raw_n; off += 65535) {
+        size_t n = raw_n - off < 65535 ? raw_n - off : 65535;
+        *o++ = off + n == raw_n;
+        *o++ = (uint8_t)n; *o++ = (uint8_t)(n >> 8);
+        *o++ = (uint8_t)~n; *o++ = (uint8_t)(~n >> 8);
+        memcpy(o, raw + off, n);
+        o += n;
+    }
+    tds_be32(o, s2 << 16 | s1);
+    FILE *f = fopen(path, "wb");
+    static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a};
+    fwrite(sig, 1, 8, f);
+    uint8_t ihdr[13];
+    tds_be32(ihdr, (uint32_t)w);
+    tds_be32(ihdr + 4, (uint32_t)h);
+    ihdr[8] = 16; ihdr[9] = channels == 3 ? 2 : 0; ihdr[10] = ihdr[11] = ihdr[12] = 0;
+    tds_chunk(f, "IHDR", ihdr, 13);
+    tds_chunk(f, "IDAT", z, (uint32_t)zn);
+    tds_chunk(f, "IEND", NULL, 0);
+    fclose(f);
+    free(raw);
+    free(z);
+}
 #endif
