@@ -10,7 +10,11 @@
  *   types: conv, bn, relu, leaky_relu (slope), maxpool/avgpool (kernel, stride, pad),
  *          gap (global average), gtopk (global top-k mean, "k" or "fraction"), linear (out),
  *          upsample ("factor", "mode": bilinear|nearest), add, concat, sigmoid.
- *   "input" defaults to the previous layer; the first layer reads the image.
+ *   "input" defaults to the previous layer; the first layer reads the image (also named "input").
+ *   Defaults: conv kernel 3, stride 1, pad kernel/2, bias true, dilation must be 1; bn momentum
+ *   0.1, eps 1e-5; leaky_relu slope 0.01 (must be in (0,1)); pools kernel 2, stride = kernel,
+ *   pad 0 (avgpool counts padding); gtopk fraction 0.1; upsample factor 2, mode nearest, or an
+ *   explicit "size": [H, W]; "outputs" defaults to the last layer.
  *
  * Tensors are NCHW float32 at the boundaries (input, outputs, output gradients); the executor
  * may use another layout inside. All activations, gradients and scratch live in one arena sized
@@ -72,7 +76,27 @@ float lo_net_loss_pixel_ce(lo_net *net, int index, const uint8_t *labels, const 
 /* Output [N][1][H][W] or [N][1]: binary cross-entropy with logits; targets same shape, 0..1. */
 float lo_net_loss_bce(lo_net *net, int index, const float *targets, const float *weights);
 
-/* Optimizers over the flat parameter vector. */
+/* Gradient w.r.t. the input image (same shape as lo_net_input); calling this turns on its
+ * computation in lo_net_backward. NULL for an inference-only net. */
+float *lo_net_input_grad(lo_net *net);
+int lo_net_threads(const lo_net *net);
+
+/* Per-layer timing for benchmarks (off by default; enabling resets the counters). */
+typedef struct {
+    const char *name, *type;
+    int c, h, w;                  /* output per image */
+    int cin, in_h, in_w, k, stride, pad; /* conv only */
+    int fused;                    /* an activation computed inside the preceding conv */
+    double flops_fwd;             /* conv: 2*N*Cout*OH*OW*Cin*K*K (backward passes do the same) */
+    double t_fwd, t_bwd_data, t_bwd_w; /* seconds accumulated; non-conv backward is in t_bwd_data */
+} lo_net_layer_info_t;
+void lo_net_profile_enable(lo_net *net, int on);
+int lo_net_layer_count(const lo_net *net);
+int lo_net_layer_info(const lo_net *net, int index, lo_net_layer_info_t *info);
+
+/* Optimizers over the flat parameter vector. Weight decay applies to conv/linear weights only
+ * (not biases or BN). SGD: PyTorch's momentum form. AdamW: beta1/beta2/eps all 0 = defaults
+ * 0.9/0.999/1e-8. */
 typedef enum { LO_OPT_SGD = 0, LO_OPT_ADAMW = 1 } lo_opt_kind;
 typedef struct {
     lo_opt_kind kind;

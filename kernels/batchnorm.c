@@ -1,0 +1,88 @@
+/* batchnorm.c — batch normalization over N*H*W per channel, statistics in double so large
+ * batches of similar values do not lose the variance to cancellation. */
+#include "conv_internal.h"
+
+#include <math.h>
+
+void lk_bn_forward_train(int n, int c, int hw, const float *x, const float *gamma,
+                         const float *beta, float *y, float *mean, float *invstd,
+                         float *run_mean, float *run_var, float momentum, float eps, int threads)
+{
+    const double cnt = (double)n * hw;
+#pragma omp parallel for num_threads(lk__threads(threads)) schedule(static)
+    for (int ch = 0; ch < c; ch++) {
+        double s = 0, s2 = 0;
+        for (int i = 0; i < n; i++) {
+            const float *p = x + ((size_t)i * c + ch) * hw;
+            float fs = 0.f, fs2 = 0.f; /* per-plane in float (vectorizes), summed in double */
+            for (int j = 0; j < hw; j++) { fs += p[j]; fs2 += p[j] * p[j]; }
+            s += fs; s2 += fs2;
+        }
+        double m = s / cnt, var = s2 / cnt - m * m;
+        if (var < 0) var = 0;
+        float is = (float)(1.0 / sqrt(var + eps));
+        mean[ch] = (float)m;
+        invstd[ch] = is;
+        if (run_mean) run_mean[ch] = (1.f - momentum) * run_mean[ch] + momentum * (float)m;
+        if (run_var) {
+            double unb = cnt > 1 ? var * cnt / (cnt - 1) : var;
+            run_var[ch] = (1.f - momentum) * run_var[ch] + momentum * (float)unb;
+        }
+        const float a = gamma[ch] * is, b = beta[ch] - (float)m * a;
+        for (int i = 0; i < n; i++) {
+            const float *p = x + ((size_t)i * c + ch) * hw;
+            float *q = y + ((size_t)i * c + ch) * hw;
+            for (int j = 0; j < hw; j++) q[j] = p[j] * a + b;
+        }
+    }
+}
+
+void lk_bn_forward_infer(int n, int c, int hw, const float *x, const float *gamma,
+                         const float *beta, const float *run_mean, const float *run_var,
+                         float eps, float *y, float *mean, float *invstd, int threads)
+{
+#pragma omp parallel for num_threads(lk__threads(threads)) schedule(static)
+    for (int ch = 0; ch < c; ch++) {
+        const float is = 1.f / sqrtf(run_var[ch] + eps);
+        if (mean) mean[ch] = run_mean[ch];
+        if (invstd) invstd[ch] = is;
+        const float a = gamma[ch] * is, b = beta[ch] - run_mean[ch] * a;
+        for (int i = 0; i < n; i++) {
+            const float *p = x + ((size_t)i * c + ch) * hw;
+            float *q = y + ((size_t)i * c + ch) * hw;
+            for (int j = 0; j < hw; j++) q[j] = p[j] * a + b;
+        }
+    }
+}
+
+void lk_bn_backward(int n, int c, int hw, const float *x, const float *dy, const float *gamma,
+                    const float *mean, const float *invstd, int frozen, float *dx,
+                    float *dgamma, float *dbeta, int threads)
+{
+    const float cnt = (float)n * (float)hw;
+#pragma omp parallel for num_threads(lk__threads(threads)) schedule(static)
+    for (int ch = 0; ch < c; ch++) {
+        const float m = mean[ch], is = invstd[ch];
+        double sdy = 0, sdyx = 0;
+        for (int i = 0; i < n; i++) {
+            const float *p = x + ((size_t)i * c + ch) * hw;
+            const float *g = dy + ((size_t)i * c + ch) * hw;
+            float a = 0.f, b = 0.f;
+            for (int j = 0; j < hw; j++) { a += g[j]; b += g[j] * (p[j] - m); }
+            sdy += a; sdyx += b;
+        }
+        const float sum_dy = (float)sdy, sum_dyxhat = (float)sdyx * is;
+        dgamma[ch] += sum_dyxhat;
+        dbeta[ch] += sum_dy;
+        const float k = gamma[ch] * is;
+        /* dx = k * (dy - mean(dy) - xhat * mean(dy*xhat)) when statistics are live. */
+        if (!dx) continue;
+        const float c0 = frozen ? 0.f : sum_dy / cnt, c1 = frozen ? 0.f : sum_dyxhat / cnt * is;
+        for (int i = 0; i < n; i++) {
+            const float *p = x + ((size_t)i * c + ch) * hw;
+            const float *g = dy + ((size_t)i * c + ch) * hw;
+            float *d = dx + ((size_t)i * c + ch) * hw;
+            for (int j = 0; j < hw; j++) d[j] += k * (g[j] - c0 - (p[j] - m) * c1);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+/* conv.c — convolution front: shape checks, scratch sizing and the per-path dispatch. */
+#include "conv_internal.h"
+
+#include <omp.h>
+
+int lk__threads(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
+
+int lk_conv_init(lk_conv *c, int n, int cin, int h, int w, int cout, int k, int stride, int pad)
+{
+    c->n = n; c->cin = cin; c->h = h; c->w = w;
+    c->cout = cout; c->k = k; c->stride = stride; c->pad = pad;
+    if (n < 1 || cin < 1 || h < 1 || w < 1 || cout < 1 || k < 1 || stride < 1 || pad < 0 || pad >= k)
+        return -1;
+    c->oh = (h + 2 * pad - k) / stride + 1;
+    c->ow = (w + 2 * pad - k) / stride + 1;
+    return (h + 2 * pad < k || w + 2 * pad < k) ? -1 : 0;
+}
+
+size_t lk_conv_scratch_floats(const lk_conv *c, int threads)
+{
+    return lk__conv_scratch_blas(c, lk__threads(threads));
+}
+
+void lk_conv_forward_path(lk_path p, const lk_conv *c, const float *x, const float *w,
+                          const float *bias, lk_act act, float slope, float *y, float *scratch,
+                          int threads)
+{
+    if (p == LK_PATH_REF) lk__conv_forward_ref(c, x, w, bias, act, slope, y, threads);
+    else lk__conv_forward_blas(c, x, w, bias, act, slope, y, scratch, threads);
+}
+
+void lk_conv_backward_data_path(lk_path p, const lk_conv *c, const float *dy, const float *w,
+                                float *dx, float *scratch, int threads)
+{
+    if (p == LK_PATH_REF) lk__conv_backward_data_ref(c, dy, w, dx, threads);
+    else lk__conv_backward_data_blas(c, dy, w, dx, scratch, threads);
+}
+
+void lk_conv_backward_weights_path(lk_path p, const lk_conv *c, const float *x, const float *dy,
+                                   float *dw, float *db, float *scratch, int threads)
+{
+    if (p == LK_PATH_REF) lk__conv_backward_weights_ref(c, x, dy, dw, db, threads);
+    else lk__conv_backward_weights_blas(c, x, dy, dw, db, scratch, threads);
+}
+
+void lk_conv_forward(const lk_conv *c, const float *x, const float *w, const float *bias,
+                     lk_act act, float slope, float *y, float *scratch, int threads)
+{
+    lk_conv_forward_path(lk_path_get(), c, x, w, bias, act, slope, y, scratch, threads);
+}
+
+void lk_conv_backward_data(const lk_conv *c, const float *dy, const float *w, float *dx,
+                           float *scratch, int threads)
+{
+    lk_conv_backward_data_path(lk_path_get(), c, dy, w, dx, scratch, threads);
+}
+
+void lk_conv_backward_weights(const lk_conv *c, const float *x, const float *dy, float *dw,
+                              float *db, float *scratch, int threads)
+{
+    lk_conv_backward_weights_path(lk_path_get(), c, x, dy, dw, db, scratch, threads);
+}

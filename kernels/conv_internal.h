@@ -1,0 +1,33 @@
+/* conv_internal.h — private seams between the convolution front (conv.c) and its paths. */
+#ifndef LOOKOUT_CONV_INTERNAL_H
+#define LOOKOUT_CONV_INTERNAL_H
+#include "kernels.h"
+#include <omp.h>
+
+int lk__threads(int threads); /* <= 0 -> all */
+
+/* im2col of one image restricted to rows [k0, k0+kc) (row = (ci*k + ky)*k + kx) and output
+ * positions [p0, p0+np); dst row stride ldd. col2im adds the same panel back into dx. */
+void lk__im2col_panel(const lk_conv *c, const float *x, int k0, int kc, int p0, int np,
+                      float *dst, int ldd);
+void lk__col2im_panel(const lk_conv *c, const float *src, int lds, int k0, int kc, int p0, int np,
+                      float *dx);
+void lk__bias_act_rows(float *y, int rows, int ld, int cols, const float *bias, lk_act act,
+                       float slope);
+
+void lk__conv_forward_ref(const lk_conv *c, const float *x, const float *w, const float *bias,
+                          lk_act act, float slope, float *y, int threads);
+void lk__conv_backward_data_ref(const lk_conv *c, const float *dy, const float *w, float *dx,
+                                int threads);
+void lk__conv_backward_weights_ref(const lk_conv *c, const float *x, const float *dy, float *dw,
+                                   float *db, int threads);
+
+size_t lk__conv_scratch_blas(const lk_conv *c, int threads);
+void lk__conv_forward_blas(const lk_conv *c, const float *x, const float *w, const float *bias,
+                           lk_act act, float slope, float *y, float *scratch, int threads);
+void lk__conv_backward_data_blas(const lk_conv *c, const float *dy, const float *w, float *dx,
+                                 float *scratch, int threads);
+void lk__conv_backward_weights_blas(const lk_conv *c, const float *x, const float *dy, float *dw,
+                                    float *db, float *scratch, int threads);
+
+#endif
