@@ -90,6 +90,15 @@ void lev_pixel_finish(lev_pixel_metrics *pm);
 /* Number of images added so far (0: no test masks, PixelAnomalyClassMetrics is written empty). */
 int64_t lev_pixel_images(const lev_pixel_metrics *pm);
 
+/* k-fold summary (create-model --evaluation-folds): mean and sample standard deviation over the
+ * folds' metrics of precision, recall, F1, ROC AUC and AP (undefined fold values are skipped). */
+typedef struct {
+    int n_folds;
+    double precision_mean, precision_sd, recall_mean, recall_sd, f1_mean, f1_sd;
+    double roc_auc_mean, roc_auc_sd, ap_mean, ap_sd; /* -1 when no fold defined them */
+} lev_fold_summary;
+void lev_folds_summarize(const lev_metrics *folds, int n_folds, lev_fold_summary *out);
+
 /* What the files say about the model. */
 typedef struct {
     const char *project_name;
@@ -102,6 +111,7 @@ typedef struct {
     int n_classes;                 /* segmentation: classes incl. background [0], for the colour */
     const char *const *class_names;/* map of the predicted masks in the manifest */
     const char *const *class_colors; /* "#rrggbb" per class */
+    const lev_fold_summary *folds; /* k-fold results: LookoutExtensions.CrossValidation + report */
 } lev_details;
 
 /* One test image's prediction, for the evaluation manifest and the report. */
@@ -129,7 +139,8 @@ typedef struct {
  * ConfusionMatrix {TruePositives, FalsePositives, TrueNegatives, FalseNegatives},
  * NumberOfTestAnomalies/Normals, BootstrapConfidenceIntervals {Method, ConfidenceLevel,
  * Resamples, Seed, Precision/Recall/F1Score {Lower, Upper}} (absent when n_boot was 0),
- * PixelAnomalyClassCounts (per class pixel TP/FP/FN, images), Notes [strings]. */
+ * PixelAnomalyClassCounts (per class pixel TP/FP/FN, images), CrossValidation {Folds, Precision/
+ * Recall/F1Score/ROCAUC/AveragePrecision {Mean, StandardDeviation}} (when d->folds), Notes. */
 int lev_write_result(const char *path, const lev_details *d, const lev_metrics *m,
                      const lev_pixel_metrics *pixel, lev_error *err);
 /* JSON Lines, one per test image: the image's ground-truth line (json_line; when NULL, just
@@ -149,14 +160,6 @@ int lev_write_report(const char *path, const lev_details *d, const lev_metrics *
                      const lev_pixel_metrics *pixel, const lev_prediction *p, size_t n,
                      float threshold, lev_error *err);
 
-/* k-fold summary (create-model --evaluation-folds): mean and sample standard deviation over the
- * folds' metrics of precision, recall, F1, ROC AUC and AP (undefined fold values are skipped). */
-typedef struct {
-    int n_folds;
-    double precision_mean, precision_sd, recall_mean, recall_sd, f1_mean, f1_sd;
-    double roc_auc_mean, roc_auc_sd, ap_mean, ap_sd; /* -1 when no fold defined them */
-} lev_fold_summary;
-void lev_folds_summarize(const lev_metrics *folds, int n_folds, lev_fold_summary *out);
 
 #ifdef __cplusplus
 }

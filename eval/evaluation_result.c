@@ -86,6 +86,22 @@ int lev_write_result(const char *path, const lev_details *d, const lev_metrics *
         add_interval(bs, "Recall", m->recall_ci);
         add_interval(bs, "F1Score", m->f1_ci);
     }
+    if (d->folds && d->folds->n_folds > 0) {
+        const lev_fold_summary *f = d->folds;
+        cJSON *cv = cJSON_AddObjectToObject(ext, "CrossValidation");
+        cJSON_AddNumberToObject(cv, "Folds", f->n_folds);
+        const struct {
+            const char *key;
+            double mean, sd;
+        } rows[] = {{"Precision", f->precision_mean, f->precision_sd}, {"Recall", f->recall_mean, f->recall_sd},
+                    {"F1Score", f->f1_mean, f->f1_sd}, {"ROCAUC", f->roc_auc_mean, f->roc_auc_sd},
+                    {"AveragePrecision", f->ap_mean, f->ap_sd}};
+        for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+            cJSON *o = cJSON_AddObjectToObject(cv, rows[i].key);
+            add_metric_or_null(o, "Mean", rows[i].mean);
+            add_metric_or_null(o, "StandardDeviation", rows[i].sd);
+        }
+    }
     cJSON *notes = cJSON_CreateArray();
     add_notes(notes, m->note);
 

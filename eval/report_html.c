@@ -75,6 +75,26 @@ static void metrics_table(lev__buf *b, const lev_metrics *m)
                         m->n_boot, (unsigned long long)m->seed);
 }
 
+static void folds_table(lev__buf *b, const lev_fold_summary *f)
+{
+    lev__buf_printf(b, "<h2>Cross-validation (%d folds)</h2>\n<table>\n<tr><th class='l'>metric</th><th>mean</th>"
+                       "<th>standard deviation</th></tr>\n", f->n_folds);
+    const struct {
+        const char *name;
+        double mean, sd;
+    } rows[] = {{"Precision", f->precision_mean, f->precision_sd}, {"Recall", f->recall_mean, f->recall_sd},
+                {"F1 score", f->f1_mean, f->f1_sd}, {"ROC AUC", f->roc_auc_mean, f->roc_auc_sd},
+                {"Average precision", f->ap_mean, f->ap_sd}};
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        if (rows[i].mean < 0)
+            lev__buf_printf(b, "<tr><th class='l'>%s</th><td>undefined</td><td>&ndash;</td></tr>\n", rows[i].name);
+        else
+            lev__buf_printf(b, "<tr><th class='l'>%s</th><td>%.3f</td><td>&plusmn; %.3f</td></tr>\n", rows[i].name,
+                            rows[i].mean, rows[i].sd);
+    }
+    lev__buf_puts(b, "</table>\n");
+}
+
 static void confusion(lev__buf *b, const lev_metrics *m)
 {
     lev__buf_puts(b, "<h2>Confusion matrix</h2>\n<table>\n<tr><th></th><th>predicted anomalous</th><th>predicted normal</th></tr>\n");
@@ -179,6 +199,8 @@ int lev_write_report(const char *path, const lev_details *d, const lev_metrics *
     lev__buf b = {0};
     header(&b, d, m, threshold);
     metrics_table(&b, m);
+    if (d->folds && d->folds->n_folds > 0)
+        folds_table(&b, d->folds);
     lev__buf_puts(&b, "<h2>Curves and scores</h2>\n<div class='charts'>\n");
     lev__svg_roc(&b, &curves, m);
     lev__svg_pr(&b, &curves, m);

@@ -36,6 +36,8 @@ def num(v):
 def check_result(path, scores, labels, threshold, arn, n_train, n_test, pixel_classes=None, single=False):
     r = json.load(open(path))
     name = os.path.basename(path)
+    if pixel_classes is None:
+        expect("CrossValidation" not in r["LookoutExtensions"], f"{name}: no folds were given")
     expect(set(r) == {"Version", "EvaluationDetails", "AggregatedEvaluationResults", "LookoutExtensions"},
            f"{name}: top-level keys {sorted(r)}")
     expect(r["Version"] == 1, f"{name}: Version {r['Version']}")
@@ -92,6 +94,12 @@ def check_result(path, scores, labels, threshold, arn, n_train, n_test, pixel_cl
             expect(set(c) == {"Precision", "Recall", "F1Score", "AIOU", "ClassName"}, f"{name}: pixel keys {sorted(c)}")
             expect(all(num(c[k]) and 0 <= c[k] <= 1 for k in ("Precision", "Recall", "F1Score", "AIOU")),
                    f"{name}: pixel values {c}")
+        cv = x["CrossValidation"]
+        expect(cv["Folds"] == 3 and abs(cv["Precision"]["Mean"] - 0.9) < 1e-9
+               and abs(cv["Precision"]["StandardDeviation"] - 0.1) < 1e-9, f"{name}: CrossValidation {cv}")
+        expect(cv["Recall"] == {"Mean": 0.5, "StandardDeviation": 0} and abs(cv["ROCAUC"]["Mean"] - 0.85) < 1e-9,
+               f"{name}: CrossValidation {cv}")
+        expect(cv["AveragePrecision"] == {"Mean": None, "StandardDeviation": None}, f"{name}: undefined AP over folds")
         counts = {c["ClassName"]: c for c in x["PixelAnomalyClassCounts"]}
         expect(x["NumberOfTestImagesWithMasks"] == 23, f"{name}: images with masks")
         for c in arr:
@@ -202,6 +210,7 @@ def check_report(path, n_misclassified, n_unreadable, real_image, pixel=False):
         expect((150, 200) in sizes, f"{name}: no 150x200 thumbnail of the real photo among {sizes}")
     expect(text.count("missing.png: not a readable image") == n_unreadable, f"{name}: unreadable image note")
     if pixel:
+        expect("Cross-validation (3 folds)" in text, f"{name}: folds table")
         expect("Per defect label" in text and "scratch" in text and "dent" in text, f"{name}: pixel table")
 
 

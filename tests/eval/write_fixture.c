@@ -142,6 +142,17 @@ int main(int argc, char **argv)
     ds.class_names = names;
     ds.class_colors = colors;
     ds.job_name = "training-job/seg-2";
+    /* Three folds' metrics for the cross-validation block. */
+    lev_metrics fm[3];
+    memset(fm, 0, sizeof fm);
+    fm[0].precision = 0.8, fm[1].precision = 0.9, fm[2].precision = 1.0;
+    fm[0].recall = fm[1].recall = fm[2].recall = 0.5;
+    fm[0].f1 = 0.6, fm[1].f1 = 0.7, fm[2].f1 = 0.8;
+    fm[0].roc_auc = 0.9, fm[1].roc_auc = -1, fm[2].roc_auc = 0.8;
+    fm[0].average_precision = fm[1].average_precision = fm[2].average_precision = -1;
+    lev_fold_summary folds;
+    lev_folds_summarize(fm, 3, &folds);
+    ds.folds = &folds;
     snprintf(path, sizeof path, "%s/out/EvaluationResult-seg-2.json", dir);
     if (lev_write_result(path, &ds, &m, &pm, &e) != 0)
         return fail("seg result", &e);
