@@ -147,7 +147,9 @@ static void refresh(lo_http_credentials *c) {
         return;
     }
     if (c->loaded && st.st_ino == c->seen.st_ino && st.st_dev == c->seen.st_dev && st.st_size == c->seen.st_size &&
-        st.st_mtim.tv_sec == c->seen.st_mtim.tv_sec && st.st_mtim.tv_nsec == c->seen.st_mtim.tv_nsec)
+        st.st_mode == c->seen.st_mode && st.st_mtim.tv_sec == c->seen.st_mtim.tv_sec &&
+        st.st_mtim.tv_nsec == c->seen.st_mtim.tv_nsec && st.st_ctim.tv_sec == c->seen.st_ctim.tv_sec &&
+        st.st_ctim.tv_nsec == c->seen.st_ctim.tv_nsec)
         return;
     free_keys(c->keys, c->n_keys);
     c->keys = NULL;
