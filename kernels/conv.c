@@ -18,7 +18,9 @@ int lk_conv_init(lk_conv *c, int n, int cin, int h, int w, int cout, int k, int 
 
 size_t lk_conv_scratch_floats(const lk_conv *c, int threads)
 {
-    return lk__conv_scratch_blas(c, lk__threads(threads));
+    size_t a = lk__conv_scratch_blas(c, lk__threads(threads));
+    size_t b = lk__conv_scratch_gemm(c, lk__threads(threads));
+    return a > b ? a : b;
 }
 
 void lk_conv_forward_path(lk_path p, const lk_conv *c, const float *x, const float *w,
@@ -26,6 +28,8 @@ void lk_conv_forward_path(lk_path p, const lk_conv *c, const float *x, const flo
                           int threads)
 {
     if (p == LK_PATH_REF) lk__conv_forward_ref(c, x, w, bias, act, slope, y, threads);
+    else if (p == LK_PATH_AVX512) lk__conv_forward_gemm(&lk__isa_avx512, c, x, w, bias, act, slope, y, scratch, threads);
+    else if (p == LK_PATH_AVX2) lk__conv_forward_gemm(&lk__isa_avx2, c, x, w, bias, act, slope, y, scratch, threads);
     else lk__conv_forward_blas(c, x, w, bias, act, slope, y, scratch, threads);
 }
 
@@ -33,6 +37,8 @@ void lk_conv_backward_data_path(lk_path p, const lk_conv *c, const float *dy, co
                                 float *dx, float *scratch, int threads)
 {
     if (p == LK_PATH_REF) lk__conv_backward_data_ref(c, dy, w, dx, threads);
+    else if (p == LK_PATH_AVX512) lk__conv_backward_data_gemm(&lk__isa_avx512, c, dy, w, dx, scratch, threads);
+    else if (p == LK_PATH_AVX2) lk__conv_backward_data_gemm(&lk__isa_avx2, c, dy, w, dx, scratch, threads);
     else lk__conv_backward_data_blas(c, dy, w, dx, scratch, threads);
 }
 
@@ -40,6 +46,8 @@ void lk_conv_backward_weights_path(lk_path p, const lk_conv *c, const float *x, 
                                    float *dw, float *db, float *scratch, int threads)
 {
     if (p == LK_PATH_REF) lk__conv_backward_weights_ref(c, x, dy, dw, db, threads);
+    else if (p == LK_PATH_AVX512) lk__conv_backward_weights_gemm(&lk__isa_avx512, c, x, dy, dw, db, scratch, threads);
+    else if (p == LK_PATH_AVX2) lk__conv_backward_weights_gemm(&lk__isa_avx2, c, x, dy, dw, db, scratch, threads);
     else lk__conv_backward_weights_blas(c, x, dy, dw, db, scratch, threads);
 }
 

@@ -30,4 +30,41 @@ void lk__conv_backward_data_blas(const lk_conv *c, const float *dy, const float 
 void lk__conv_backward_weights_blas(const lk_conv *c, const float *x, const float *dy, float *dw,
                                     float *db, float *scratch, int threads);
 
+/* Own-GEMM paths (conv_gemm.c drives, conv_avx512.c / conv_avx2.c supply the inner kernels). */
+typedef struct {
+    int kc;                 /* reduction length */
+    const float *ap;        /* packed A sliver: [kc][mr_max], rows past `mr` are zero */
+    const float *b;         /* B rows: b + k*ldb, `nc` columns */
+    size_t ldb;
+    float *c;               /* C rows: c + r*ldc */
+    size_t ldc;
+    int mr, nc;             /* valid rows (<= isa mr) and columns */
+    int accumulate;         /* 0: C = A*B, 1: C += A*B */
+    int epilogue;           /* apply bias/act after the product (last k block) */
+    const float *bias;      /* per row, may be NULL */
+    lk_act act;
+    float slope;
+} lk__gemm_args;
+
+typedef struct {
+    int mr;                 /* rows of a packed A sliver */
+    void (*gemm)(const lk__gemm_args *a);
+    /* C[i][j] += sum_p A[i*lda + p] * B[j*ldb + p], i < m, j < n, p < len */
+    void (*dot)(int m, int n, int len, const float *a, size_t lda, const float *b, size_t ldb,
+                float *c, size_t ldc);
+} lk__isa;
+
+extern const lk__isa lk__isa_avx512;
+extern const lk__isa lk__isa_avx2;
+
+size_t lk__conv_scratch_gemm(const lk_conv *c, int threads);
+void lk__conv_forward_gemm(const lk__isa *isa, const lk_conv *c, const float *x, const float *w,
+                           const float *bias, lk_act act, float slope, float *y, float *scratch,
+                           int threads);
+void lk__conv_backward_data_gemm(const lk__isa *isa, const lk_conv *c, const float *dy,
+                                 const float *w, float *dx, float *scratch, int threads);
+void lk__conv_backward_weights_gemm(const lk__isa *isa, const lk_conv *c, const float *x,
+                                    const float *dy, float *dw, float *db, float *scratch,
+                                    int threads);
+
 #endif

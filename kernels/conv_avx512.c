@@ -1,0 +1,106 @@
+/* conv_avx512.c — AVX-512 inner kernels of our own GEMM (this file alone is compiled with
+ * -mavx512*; the dispatcher only calls it when CPUID says the CPU has them).
+ *
+ * gemm: an 8 x 48 register tile (24 zmm accumulators): per k, 3 vector loads of B and 8
+ * broadcasts of A feed 24 FMAs, enough independent chains to cover the FMA latency on both pipes.
+ * Column tails use masked loads/stores, so any width runs on the same code.
+ * dot: 4 x 6 dot products of long rows (weight gradients), 10 loads per 24 FMAs. */
+#include "conv_internal.h"
+
+#include <immintrin.h>
+
+#define MR 8
+
+static inline __mmask16 tail_mask(int n) { return n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n > 0 ? n : 0)) - 1u); }
+
+static inline __m512 epi(__m512 v, const lk__gemm_args *a, int r)
+{
+    if (a->bias) v = _mm512_add_ps(v, _mm512_set1_ps(a->bias[r]));
+    if (a->act == LK_ACT_RELU) v = _mm512_max_ps(v, _mm512_setzero_ps());
+    else if (a->act == LK_ACT_LEAKY) {
+        __mmask16 neg = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
+        v = _mm512_mask_mul_ps(v, neg, v, _mm512_set1_ps(a->slope));
+    }
+    return v;
+}
+
+static void gemm_avx512(const lk__gemm_args *a)
+{
+    const int kc = a->kc, mr = a->mr;
+    const size_t ldb = a->ldb, ldc = a->ldc;
+    for (int j = 0; j < a->nc; j += 48) {
+        const int rem = a->nc - j;
+        const __mmask16 m0 = tail_mask(rem), m1 = tail_mask(rem - 16), m2 = tail_mask(rem - 32);
+        const float *B = a->b + j;
+        float *C = a->c + j;
+        __m512 c[MR][3];
+#pragma GCC unroll 8
+        for (int r = 0; r < MR; r++) {
+            if (a->accumulate && r < mr) {
+                c[r][0] = _mm512_maskz_loadu_ps(m0, C + r * ldc);
+                c[r][1] = _mm512_maskz_loadu_ps(m1, C + r * ldc + 16);
+                c[r][2] = _mm512_maskz_loadu_ps(m2, C + r * ldc + 32);
+            } else {
+                c[r][0] = c[r][1] = c[r][2] = _mm512_setzero_ps();
+            }
+        }
+        const float *ap = a->ap;
+        for (int k = 0; k < kc; k++, ap += MR) {
+            const float *bk = B + k * ldb;
+            __m512 b0 = _mm512_maskz_loadu_ps(m0, bk);
+            __m512 b1 = _mm512_maskz_loadu_ps(m1, bk + 16);
+            __m512 b2 = _mm512_maskz_loadu_ps(m2, bk + 32);
+#pragma GCC unroll 8
+            for (int r = 0; r < MR; r++) {
+                __m512 av = _mm512_set1_ps(ap[r]);
+                c[r][0] = _mm512_fmadd_ps(av, b0, c[r][0]);
+                c[r][1] = _mm512_fmadd_ps(av, b1, c[r][1]);
+                c[r][2] = _mm512_fmadd_ps(av, b2, c[r][2]);
+            }
+        }
+#pragma GCC unroll 8
+        for (int r = 0; r < MR; r++) {
+            if (r >= mr) break;
+            __m512 v0 = c[r][0], v1 = c[r][1], v2 = c[r][2];
+            if (a->epilogue) { v0 = epi(v0, a, r); v1 = epi(v1, a, r); v2 = epi(v2, a, r); }
+            _mm512_mask_storeu_ps(C + r * ldc, m0, v0);
+            _mm512_mask_storeu_ps(C + r * ldc + 16, m1, v1);
+            _mm512_mask_storeu_ps(C + r * ldc + 32, m2, v2);
+        }
+    }
+}
+
+#define DI 4
+#define DJ 6
+
+static void dot_avx512(int m, int n, int len, const float *A, size_t lda, const float *B, size_t ldb,
+                       float *C, size_t ldc)
+{
+    for (int i0 = 0; i0 < m; i0 += DI)
+        for (int j0 = 0; j0 < n; j0 += DJ) {
+            const float *ar[DI], *br[DJ];
+            /* rows past the edge re-read a valid row; their sums are dropped */
+            for (int i = 0; i < DI; i++) ar[i] = A + (size_t)(i0 + i < m ? i0 + i : m - 1) * lda;
+            for (int j = 0; j < DJ; j++) br[j] = B + (size_t)(j0 + j < n ? j0 + j : n - 1) * ldb;
+            __m512 acc[DI][DJ];
+#pragma GCC unroll 24
+            for (int i = 0; i < DI * DJ; i++) acc[i / DJ][i % DJ] = _mm512_setzero_ps();
+            for (int p = 0; p < len; p += 16) {
+                const __mmask16 mk = tail_mask(len - p);
+                __m512 av[DI];
+#pragma GCC unroll 4
+                for (int i = 0; i < DI; i++) av[i] = _mm512_maskz_loadu_ps(mk, ar[i] + p);
+#pragma GCC unroll 6
+                for (int j = 0; j < DJ; j++) {
+                    __m512 bv = _mm512_maskz_loadu_ps(mk, br[j] + p);
+#pragma GCC unroll 4
+                    for (int i = 0; i < DI; i++) acc[i][j] = _mm512_fmadd_ps(av[i], bv, acc[i][j]);
+                }
+            }
+            for (int i = 0; i < DI && i0 + i < m; i++)
+                for (int j = 0; j < DJ && j0 + j < n; j++)
+                    C[(size_t)(i0 + i) * ldc + j0 + j] += _mm512_reduce_add_ps(acc[i][j]);
+        }
+}
+
+const lk__isa lk__isa_avx512 = {MR, gemm_avx512, dot_avx512};

@@ -1,0 +1,207 @@
+/* conv_gemm.c — convolution on our own GEMM kernels (AVX-512 or AVX2, see conv_avx*.c).
+ *
+ * Why a GEMM micro-kernel and not a blocked-layout direct convolution: the network keeps NCHW at
+ * every boundary (BN, pooling, the dataset and the model file all speak NCHW), and one register
+ * tile serves all three directions and every kernel size/stride. The im2col is never materialized
+ * for a whole image: it is unfolded panel by panel (a few hundred output positions x 128 rows)
+ * into a per-thread buffer that stays in L2 while the kernel streams over it.
+ *
+ *   forward      y[co][p]   = W[co][r] * col[r][p]      A = packed W, B = col panel, epilogue
+ *                                                         adds bias and applies the activation
+ *   bwd-data     dcol[r][p] = W^T[r][co] * dy[co][p]    A = packed W^T, B = dy, then col2im
+ *   bwd-weights  dW[co][r] += sum_p dy[co][p] col[r][p] dot kernel over long rows, per-thread
+ *                                                         partial dW reduced at the end
+ * Work is split over (image, panel) for forward/bwd-weights and over images for bwd-data
+ * (col2im of neighbouring panels overlaps). */
+#include "conv_internal.h"
+
+#include <omp.h>
+#include <string.h>
+
+#define MR_MAX 8
+#define KC_F 128
+#define NC_F 256
+#define KC_W 64
+#define NC_W 2048
+
+static int is_pointwise(const lk_conv *c) { return c->k == 1 && c->stride == 1 && c->pad == 0; }
+static size_t up16(size_t x) { return (x + 15) & ~(size_t)15; }
+
+static int nc_data(const lk_conv *c)
+{
+    int kk = c->cin * c->k * c->k;
+    int nc = (98304 / kk) & ~15;
+    return nc < 64 ? 64 : nc > 512 ? 512 : nc;
+}
+
+static size_t pack_floats(const lk_conv *c)
+{
+    size_t kk = (size_t)c->cin * c->k * c->k;
+    size_t a = ((size_t)c->cout + MR_MAX) * kk, b = (kk + MR_MAX) * (size_t)c->cout;
+    return up16(a > b ? a : b);
+}
+
+static size_t panel_floats(const lk_conv *c)
+{
+    size_t kk = (size_t)c->cin * c->k * c->k;
+    size_t f = (size_t)KC_F * NC_F, d = kk * (size_t)(nc_data(c) + 16), w = (size_t)KC_W * (NC_W + 16);
+    size_t m = f > d ? f : d;
+    return up16(m > w ? m : w);
+}
+
+static size_t priv_floats(const lk_conv *c)
+{
+    return up16((size_t)c->cout * c->cin * c->k * c->k + c->cout);
+}
+
+size_t lk__conv_scratch_gemm(const lk_conv *c, int threads)
+{
+    return pack_floats(c) + (size_t)threads * (panel_floats(c) + priv_floats(c));
+}
+
+/* A slivers of `mr` rows: ap[s][k][r] = M[row s*mr + r][k], zero past `rows`. */
+static void pack_rows(const float *m, int rows, int cols, size_t rs, size_t cs, int mr, float *ap)
+{
+    for (int s = 0; s * mr < rows; s++)
+        for (int k = 0; k < cols; k++)
+            for (int r = 0; r < mr; r++) {
+                int row = s * mr + r;
+                ap[((size_t)s * cols + k) * mr + r] = row < rows ? m[(size_t)row * rs + (size_t)k * cs] : 0.f;
+            }
+}
+
+void lk__conv_forward_gemm(const lk__isa *isa, const lk_conv *c, const float *x, const float *w,
+                           const float *bias, lk_act act, float slope, float *y, float *scratch,
+                           int threads)
+{
+    const int T = lk__threads(threads), MR = isa->mr;
+    const int KK = c->cin * c->k * c->k, P = c->oh * c->ow;
+    const int npan = (P + NC_F - 1) / NC_F, ntask = c->n * npan;
+    float *ap = scratch;
+    pack_rows(w, c->cout, KK, (size_t)KK, 1, MR, ap);
+    float *panels = scratch + pack_floats(c);
+    const size_t pstride = panel_floats(c) + priv_floats(c);
+    const int pw = is_pointwise(c);
+#pragma omp parallel num_threads(T)
+    {
+        float *col = panels + (size_t)omp_get_thread_num() * pstride;
+#pragma omp for schedule(dynamic, 1)
+        for (int t = 0; t < ntask; t++) {
+            const int n = t / npan, p0 = (t % npan) * NC_F;
+            const int np = P - p0 < NC_F ? P - p0 : NC_F;
+            const float *xn = x + (size_t)n * c->cin * c->h * c->w;
+            float *yn = y + (size_t)n * c->cout * P;
+            for (int k0 = 0; k0 < KK; k0 += KC_F) {
+                const int kc = KK - k0 < KC_F ? KK - k0 : KC_F;
+                lk__gemm_args g;
+                if (pw) {
+                    g.b = xn + (size_t)k0 * P + p0;
+                    g.ldb = (size_t)P;
+                } else {
+                    lk__im2col_panel(c, xn, k0, kc, p0, np, col, NC_F);
+                    g.b = col;
+                    g.ldb = NC_F;
+                }
+                g.kc = kc; g.ldc = (size_t)P; g.nc = np;
+                g.accumulate = k0 > 0;
+                g.epilogue = k0 + kc == KK;
+                g.act = act; g.slope = slope;
+                for (int s = 0; s * MR < c->cout; s++) {
+                    g.ap = ap + ((size_t)s * KK + k0) * MR;
+                    g.c = yn + (size_t)s * MR * P + p0;
+                    g.mr = c->cout - s * MR < MR ? c->cout - s * MR : MR;
+                    g.bias = bias ? bias + s * MR : NULL;
+                    isa->gemm(&g);
+                }
+            }
+        }
+    }
+}
+
+void lk__conv_backward_data_gemm(const lk__isa *isa, const lk_conv *c, const float *dy,
+                                 const float *w, float *dx, float *scratch, int threads)
+{
+    const int T = lk__threads(threads), MR = isa->mr;
+    const int KK = c->cin * c->k * c->k, P = c->oh * c->ow, NC = nc_data(c), ldd = NC + 16;
+    float *ap = scratch;
+    pack_rows(w, KK, c->cout, 1, (size_t)KK, MR, ap); /* rows of W^T */
+    float *panels = scratch + pack_floats(c);
+    const size_t pstride = panel_floats(c) + priv_floats(c);
+    const int pw = is_pointwise(c);
+#pragma omp parallel num_threads(T)
+    {
+        float *dcol = panels + (size_t)omp_get_thread_num() * pstride;
+#pragma omp for schedule(dynamic, 1)
+        for (int n = 0; n < c->n; n++) {
+            const float *dyn = dy + (size_t)n * c->cout * P;
+            float *dxn = dx + (size_t)n * c->cin * c->h * c->w;
+            for (int p0 = 0; p0 < P; p0 += NC) {
+                const int np = P - p0 < NC ? P - p0 : NC;
+                lk__gemm_args g = {0};
+                g.kc = c->cout; g.b = dyn + p0; g.ldb = (size_t)P; g.nc = np;
+                for (int s = 0; s * MR < KK; s++) {
+                    g.ap = ap + (size_t)s * c->cout * MR;
+                    g.mr = KK - s * MR < MR ? KK - s * MR : MR;
+                    if (pw) { /* dx is the col matrix itself: accumulate straight into it */
+                        g.c = dxn + (size_t)s * MR * P + p0; g.ldc = (size_t)P; g.accumulate = 1;
+                    } else {
+                        g.c = dcol + (size_t)s * MR * ldd; g.ldc = (size_t)ldd; g.accumulate = 0;
+                    }
+                    isa->gemm(&g);
+                }
+                if (!pw) lk__col2im_panel(c, dcol, ldd, 0, KK, p0, np, dxn);
+            }
+        }
+    }
+}
+
+void lk__conv_backward_weights_gemm(const lk__isa *isa, const lk_conv *c, const float *x,
+                                    const float *dy, float *dw, float *db, float *scratch,
+                                    int threads)
+{
+    const int T = lk__threads(threads);
+    const int KK = c->cin * c->k * c->k, P = c->oh * c->ow, M = c->cout;
+    const int NC = P < NC_W ? P : NC_W, ldc = (int)up16((size_t)NC);
+    const int npan = (P + NC - 1) / NC, ntask = c->n * npan;
+    float *panels = scratch + pack_floats(c);
+    const size_t pstride = panel_floats(c) + priv_floats(c), wn = (size_t)M * KK;
+    const int pw = is_pointwise(c);
+#pragma omp parallel num_threads(T)
+    {
+        const int nth = omp_get_num_threads(), me = omp_get_thread_num();
+        float *col = panels + (size_t)me * pstride;
+        float *dwp = col + panel_floats(c), *dbp = dwp + wn;
+        memset(dwp, 0, (wn + (size_t)M) * sizeof(float));
+#pragma omp for schedule(dynamic, 1)
+        for (int t = 0; t < ntask; t++) {
+            const int n = t / npan, p0 = (t % npan) * NC;
+            const int np = P - p0 < NC ? P - p0 : NC;
+            const float *xn = x + (size_t)n * c->cin * c->h * c->w;
+            const float *dyn = dy + (size_t)n * M * P + p0;
+            for (int k0 = 0; k0 < KK; k0 += KC_W) {
+                const int kc = KK - k0 < KC_W ? KK - k0 : KC_W;
+                if (pw) {
+                    isa->dot(M, kc, np, dyn, (size_t)P, xn + (size_t)k0 * P + p0, (size_t)P, dwp + k0, (size_t)KK);
+                } else {
+                    lk__im2col_panel(c, xn, k0, kc, p0, np, col, ldc);
+                    isa->dot(M, kc, np, dyn, (size_t)P, col, (size_t)ldc, dwp + k0, (size_t)KK);
+                }
+            }
+            if (db)
+                for (int co = 0; co < M; co++) {
+                    const float *r = dyn + (size_t)co * P;
+                    float s = 0.f;
+                    for (int i = 0; i < np; i++) s += r[i];
+                    dbp[co] += s;
+                }
+        }
+        /* implicit barrier above: every partial is complete */
+#pragma omp for schedule(static)
+        for (size_t i = 0; i < wn + (size_t)M; i++) {
+            float s = 0.f;
+            for (int t = 0; t < nth; t++) s += (panels + (size_t)t * pstride + panel_floats(c))[i];
+            if (i < wn) dw[i] += s;
+            else if (db) db[i - wn] += s;
+        }
+    }
+}
