@@ -2,6 +2,7 @@
  * engineer can open anywhere (inline CSS and SVG, images as data: URIs, no script, no network). */
 #include "eval_internal.h"
 
+#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,6 +129,21 @@ static void pixel_table(lev__buf *b, const lev_pixel_metrics *pm)
                         (long long)k->n_truth_images, k->precision, k->recall, k->f1, k->aiou);
     }
     lev__buf_puts(b, "</table>\n");
+}
+
+/* The user knows the image by its source-ref (the imported copy has an internal name). */
+static void caption_name(lev__buf *b, const lev_prediction *q)
+{
+    cJSON *o = q->json_line ? cJSON_Parse(q->json_line) : NULL;
+    const cJSON *ref = cJSON_GetObjectItemCaseSensitive(o, "source-ref");
+    if (cJSON_IsString(ref) && ref->valuestring[0]) {
+        lev__buf_html(b, ref->valuestring);
+    } else {
+        const char *name = q->image_path ? q->image_path : "";
+        const char *slash = strrchr(name, '/');
+        lev__buf_html(b, slash ? slash + 1 : name);
+    }
+    cJSON_Delete(o);
 }
 
 static void misclassified(lev__buf *b, const lev_prediction *p, size_t n)

@@ -209,6 +209,7 @@ def check_report(path, n_misclassified, n_unreadable, real_image, pixel=False):
         # The 576x768 photo is scaled so its longest side is 200.
         expect((150, 200) in sizes, f"{name}: no 150x200 thumbnail of the real photo among {sizes}")
     expect(text.count("missing.png: not a readable image") == n_unreadable, f"{name}: unreadable image note")
+    expect("s3://bucket/parts/img04.png" in text, f"{name}: captions name the source-ref")
     if pixel:
         expect("Cross-validation (3 folds)" in text, f"{name}: folds table")
         expect("Per defect label" in text and "scratch" in text and "dent" in text, f"{name}: pixel table")
