@@ -9,8 +9,7 @@ void lk_bn_forward_train(int n, int c, int hw, const float *x, const float *gamm
                          float *run_mean, float *run_var, float momentum, float eps, int threads)
 {
     const double cnt = (double)n * hw;
-#pragma omp parallel for num_threads(lk__threads(threads)) schedule(static)
-    for (int ch = 0; ch < c; ch++) {
+LK_PFOR(lk__threads(threads), int, ch, c, {
         double s = 0, s2 = 0;
         for (int i = 0; i < n; i++) {
             const float *p = x + ((size_t)i * c + ch) * hw;
@@ -34,15 +33,14 @@ void lk_bn_forward_train(int n, int c, int hw, const float *x, const float *gamm
             float *q = y + ((size_t)i * c + ch) * hw;
             for (int j = 0; j < hw; j++) q[j] = p[j] * a + b;
         }
-    }
+    });
 }
 
 void lk_bn_forward_infer(int n, int c, int hw, const float *x, const float *gamma,
                          const float *beta, const float *run_mean, const float *run_var,
                          float eps, float *y, float *mean, float *invstd, int threads)
 {
-#pragma omp parallel for num_threads(lk__threads(threads)) schedule(static)
-    for (int ch = 0; ch < c; ch++) {
+LK_PFOR(lk__threads(threads), int, ch, c, {
         const float is = 1.f / sqrtf(run_var[ch] + eps);
         if (mean) mean[ch] = run_mean[ch];
         if (invstd) invstd[ch] = is;
@@ -52,7 +50,7 @@ void lk_bn_forward_infer(int n, int c, int hw, const float *x, const float *gamm
             float *q = y + ((size_t)i * c + ch) * hw;
             for (int j = 0; j < hw; j++) q[j] = p[j] * a + b;
         }
-    }
+    });
 }
 
 void lk_bn_backward(int n, int c, int hw, const float *x, const float *dy, const float *gamma,
@@ -60,8 +58,7 @@ void lk_bn_backward(int n, int c, int hw, const float *x, const float *dy, const
                     float *dgamma, float *dbeta, int threads)
 {
     const float cnt = (float)n * (float)hw;
-#pragma omp parallel for num_threads(lk__threads(threads)) schedule(static)
-    for (int ch = 0; ch < c; ch++) {
+LK_PFOR(lk__threads(threads), int, ch, c, {
         const float m = mean[ch], is = invstd[ch];
         double sdy = 0, sdyx = 0;
         for (int i = 0; i < n; i++) {
@@ -84,5 +81,5 @@ void lk_bn_backward(int n, int c, int hw, const float *x, const float *dy, const
             float *d = dx + ((size_t)i * c + ch) * hw;
             for (int j = 0; j < hw; j++) d[j] += k * (g[j] - c0 - (p[j] - m) * c1);
         }
-    }
+    });
 }

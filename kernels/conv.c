@@ -33,13 +33,27 @@ void lk_conv_forward_path(lk_path p, const lk_conv *c, const float *x, const flo
     else lk__conv_forward_blas(c, x, w, bias, act, slope, y, scratch, threads);
 }
 
+void lk_conv_backward_data_ex_path(lk_path p, const lk_conv *c, const float *dy, const float *w,
+                                   float *dx, int accumulate, lk_act act, float slope,
+                                   const float *act_y, float *scratch, int threads)
+{
+    if (accumulate) act = LK_ACT_NONE; /* documented: masking applies to overwrites only */
+    if (p == LK_PATH_AVX512 || p == LK_PATH_AVX2) {
+        lk__conv_backward_data_gemm(p == LK_PATH_AVX512 ? &lk__isa_avx512 : &lk__isa_avx2, c, dy, w, dx,
+                                    accumulate, act, slope, act_y, scratch, threads);
+        return;
+    }
+    const size_t nx = (size_t)c->n * c->cin * c->h * c->w;
+    if (!accumulate) lk_zero(nx, dx, threads);
+    if (p == LK_PATH_REF) lk__conv_backward_data_ref(c, dy, w, dx, threads);
+    else lk__conv_backward_data_blas(c, dy, w, dx, scratch, threads);
+    if (act != LK_ACT_NONE) lk__mask_act(dx, act_y, nx, act, slope);
+}
+
 void lk_conv_backward_data_path(lk_path p, const lk_conv *c, const float *dy, const float *w,
                                 float *dx, float *scratch, int threads)
 {
-    if (p == LK_PATH_REF) lk__conv_backward_data_ref(c, dy, w, dx, threads);
-    else if (p == LK_PATH_AVX512) lk__conv_backward_data_gemm(&lk__isa_avx512, c, dy, w, dx, scratch, threads);
-    else if (p == LK_PATH_AVX2) lk__conv_backward_data_gemm(&lk__isa_avx2, c, dy, w, dx, scratch, threads);
-    else lk__conv_backward_data_blas(c, dy, w, dx, scratch, threads);
+    lk_conv_backward_data_ex_path(p, c, dy, w, dx, 1, LK_ACT_NONE, 0.f, NULL, scratch, threads);
 }
 
 void lk_conv_backward_weights_path(lk_path p, const lk_conv *c, const float *x, const float *dy,
@@ -61,6 +75,13 @@ void lk_conv_backward_data(const lk_conv *c, const float *dy, const float *w, fl
                            float *scratch, int threads)
 {
     lk_conv_backward_data_path(lk_path_get(), c, dy, w, dx, scratch, threads);
+}
+
+void lk_conv_backward_data_ex(const lk_conv *c, const float *dy, const float *w, float *dx,
+                              int accumulate, lk_act act, float slope, const float *act_y,
+                              float *scratch, int threads)
+{
+    lk_conv_backward_data_ex_path(lk_path_get(), c, dy, w, dx, accumulate, act, slope, act_y, scratch, threads);
 }
 
 void lk_conv_backward_weights(const lk_conv *c, const float *x, const float *dy, float *dw,

@@ -15,8 +15,7 @@ static void set_blas_threads(int threads) { openblas_set_num_threads(lk__threads
 static void im2col_image(const lk_conv *c, const float *x, float *col, int threads)
 {
     const int KK = c->cin * c->k * c->k, P = c->oh * c->ow;
-#pragma omp parallel for num_threads(lk__threads(threads)) schedule(static)
-    for (int r = 0; r < KK; r++) lk__im2col_panel(c, x, r, 1, 0, P, col + (size_t)r * P, P);
+LK_PFOR(lk__threads(threads), int, r, KK, { lk__im2col_panel(c, x, r, 1, 0, P, col + (size_t)r * P, P); });
 }
 
 void lk__conv_forward_blas(const lk_conv *c, const float *x, const float *w, const float *bias,
@@ -35,9 +34,7 @@ void lk__conv_forward_blas(const lk_conv *c, const float *x, const float *w, con
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->cout, P, KK, 1.f, w, KK, b, P,
                     0.f, yn, P);
         if (bias || act != LK_ACT_NONE) {
-#pragma omp parallel for num_threads(lk__threads(threads)) schedule(static)
-            for (int co = 0; co < c->cout; co++)
-                lk__bias_act_rows(yn + (size_t)co * P, 1, P, P, bias ? bias + co : NULL, act, slope);
+LK_PFOR(lk__threads(threads), int, co, c->cout, { lk__bias_act_rows(yn + (size_t)co * P, 1, P, P, bias ? bias + co : NULL, act, slope); });
         }
     }
 }
@@ -53,9 +50,7 @@ void lk__conv_backward_data_blas(const lk_conv *c, const float *dy, const float 
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, KK, P, c->cout, 1.f, w, KK, dyn, P,
                     0.f, col, P);
         /* Rows of one input channel fold into that channel's plane only: no races. */
-#pragma omp parallel for num_threads(lk__threads(threads)) schedule(static)
-        for (int ci = 0; ci < c->cin; ci++)
-            lk__col2im_panel(c, col + (size_t)ci * kk * P, P, ci * kk, kk, 0, P, dxn);
+LK_PFOR(lk__threads(threads), int, ci, c->cin, { lk__col2im_panel(c, col + (size_t)ci * kk * P, P, ci * kk, kk, 0, P, dxn); });
     }
 }
 
@@ -75,12 +70,11 @@ void lk__conv_backward_weights_blas(const lk_conv *c, const float *x, const floa
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c->cout, KK, P, 1.f, dyn, P, b, P,
                     1.f, dw, KK);
         if (db) {
-#pragma omp parallel for num_threads(lk__threads(threads)) schedule(static)
-            for (int co = 0; co < c->cout; co++) {
+LK_PFOR(lk__threads(threads), int, co, c->cout, {
                 float s = 0.f;
                 for (int i = 0; i < P; i++) s += dyn[(size_t)co * P + i];
                 db[co] += s;
-            }
+            });
         }
     }
 }

@@ -70,88 +70,164 @@ static void pack_rows(const float *m, int rows, int cols, size_t rs, size_t cs, 
             }
 }
 
-void lk__conv_forward_gemm(const lk__isa *isa, const lk_conv *c, const float *x, const float *w,
-                           const float *bias, lk_act act, float slope, float *y, float *scratch,
-                           int threads)
+/* Everything a worker needs; workers use orphaned `omp for`, so the same function runs inside a
+ * parallel region or, for one thread, without entering OpenMP at all (no team allocation). */
+typedef struct {
+    const lk__isa *isa;
+    const lk_conv *c;
+    const float *x, *w, *bias, *dy, *act_y;
+    float *y, *dx, *dw, *db, *ap, *panels;
+    lk_act act;
+    float slope;
+    int accumulate;
+    size_t pstride;
+} job;
+
+static void run(void (*fn)(const job *), const job *j, int T)
 {
-    const int T = lk__threads(threads), MR = isa->mr;
-    const int KK = c->cin * c->k * c->k, P = c->oh * c->ow;
-    const int npan = (P + NC_F - 1) / NC_F, ntask = c->n * npan;
-    float *ap = scratch;
-    pack_rows(w, c->cout, KK, (size_t)KK, 1, MR, ap);
-    float *panels = scratch + pack_floats(c);
-    const size_t pstride = panel_floats(c) + priv_floats(c);
-    const int pw = is_pointwise(c);
+    if (T > 1) {
 #pragma omp parallel num_threads(T)
-    {
-        float *col = panels + (size_t)omp_get_thread_num() * pstride;
-#pragma omp for schedule(dynamic, 1)
-        for (int t = 0; t < ntask; t++) {
-            const int n = t / npan, p0 = (t % npan) * NC_F;
-            const int np = P - p0 < NC_F ? P - p0 : NC_F;
-            const float *xn = x + (size_t)n * c->cin * c->h * c->w;
-            float *yn = y + (size_t)n * c->cout * P;
-            for (int k0 = 0; k0 < KK; k0 += KC_F) {
-                const int kc = KK - k0 < KC_F ? KK - k0 : KC_F;
-                lk__gemm_args g;
-                if (pw) {
-                    g.b = xn + (size_t)k0 * P + p0;
-                    g.ldb = (size_t)P;
-                } else {
-                    lk__im2col_panel(c, xn, k0, kc, p0, np, col, NC_F);
-                    g.b = col;
-                    g.ldb = NC_F;
-                }
-                g.kc = kc; g.ldc = (size_t)P; g.nc = np;
-                g.accumulate = k0 > 0;
-                g.epilogue = k0 + kc == KK;
-                g.act = act; g.slope = slope;
-                for (int s = 0; s * MR < c->cout; s++) {
-                    g.ap = ap + ((size_t)s * KK + k0) * MR;
-                    g.c = yn + (size_t)s * MR * P + p0;
-                    g.mr = c->cout - s * MR < MR ? c->cout - s * MR : MR;
-                    g.bias = bias ? bias + s * MR : NULL;
-                    isa->gemm(&g);
-                }
+        fn(j);
+    } else {
+        fn(j);
+    }
+}
+
+static void forward_worker(const job *j)
+{
+    const lk_conv *c = j->c;
+    const int MR = j->isa->mr, KK = c->cin * c->k * c->k, P = c->oh * c->ow;
+    const int npan = (P + NC_F - 1) / NC_F, ntask = c->n * npan, pw = is_pointwise(c);
+    float *col = j->panels + (size_t)omp_get_thread_num() * j->pstride;
+#pragma omp for schedule(static)
+    for (int t = 0; t < ntask; t++) {
+        const int n = t / npan, p0 = (t % npan) * NC_F;
+        const int np = P - p0 < NC_F ? P - p0 : NC_F;
+        const float *xn = j->x + (size_t)n * c->cin * c->h * c->w;
+        float *yn = j->y + (size_t)n * c->cout * P;
+        for (int k0 = 0; k0 < KK; k0 += KC_F) {
+            const int kc = KK - k0 < KC_F ? KK - k0 : KC_F;
+            lk__gemm_args g;
+            if (pw) {
+                g.b = xn + (size_t)k0 * P + p0;
+                g.ldb = (size_t)P;
+            } else {
+                lk__im2col_panel(c, xn, k0, kc, p0, np, col, NC_F);
+                g.b = col;
+                g.ldb = NC_F;
+            }
+            g.kc = kc; g.ldc = (size_t)P; g.nc = np;
+            g.accumulate = k0 > 0;
+            g.epilogue = k0 + kc == KK;
+            g.act = j->act; g.slope = j->slope;
+            for (int s = 0; s * MR < c->cout; s++) {
+                g.ap = j->ap + ((size_t)s * KK + k0) * MR;
+                g.c = yn + (size_t)s * MR * P + p0;
+                g.mr = c->cout - s * MR < MR ? c->cout - s * MR : MR;
+                g.bias = j->bias ? j->bias + s * MR : NULL;
+                j->isa->gemm(&g);
             }
         }
     }
 }
 
-void lk__conv_backward_data_gemm(const lk__isa *isa, const lk_conv *c, const float *dy,
-                                 const float *w, float *dx, float *scratch, int threads)
+void lk__conv_forward_gemm(const lk__isa *isa, const lk_conv *c, const float *x, const float *w,
+                           const float *bias, lk_act act, float slope, float *y, float *scratch,
+                           int threads)
 {
-    const int T = lk__threads(threads), MR = isa->mr;
-    const int KK = c->cin * c->k * c->k, P = c->oh * c->ow, NC = nc_data(c), ldd = NC + 16;
-    float *ap = scratch;
-    pack_rows(w, KK, c->cout, 1, (size_t)KK, MR, ap); /* rows of W^T */
-    float *panels = scratch + pack_floats(c);
-    const size_t pstride = panel_floats(c) + priv_floats(c);
-    const int pw = is_pointwise(c);
-#pragma omp parallel num_threads(T)
-    {
-        float *dcol = panels + (size_t)omp_get_thread_num() * pstride;
-#pragma omp for schedule(dynamic, 1)
-        for (int n = 0; n < c->n; n++) {
-            const float *dyn = dy + (size_t)n * c->cout * P;
-            float *dxn = dx + (size_t)n * c->cin * c->h * c->w;
-            for (int p0 = 0; p0 < P; p0 += NC) {
-                const int np = P - p0 < NC ? P - p0 : NC;
-                lk__gemm_args g = {0};
-                g.kc = c->cout; g.b = dyn + p0; g.ldb = (size_t)P; g.nc = np;
-                for (int s = 0; s * MR < KK; s++) {
-                    g.ap = ap + (size_t)s * c->cout * MR;
-                    g.mr = KK - s * MR < MR ? KK - s * MR : MR;
-                    if (pw) { /* dx is the col matrix itself: accumulate straight into it */
-                        g.c = dxn + (size_t)s * MR * P + p0; g.ldc = (size_t)P; g.accumulate = 1;
-                    } else {
-                        g.c = dcol + (size_t)s * MR * ldd; g.ldc = (size_t)ldd; g.accumulate = 0;
-                    }
-                    isa->gemm(&g);
+    const int KK = c->cin * c->k * c->k;
+    job j = {.isa = isa, .c = c, .x = x, .w = w, .bias = bias, .y = y, .act = act, .slope = slope,
+             .ap = scratch, .panels = scratch + pack_floats(c), .pstride = panel_floats(c) + priv_floats(c)};
+    pack_rows(w, c->cout, KK, (size_t)KK, 1, isa->mr, j.ap);
+    run(forward_worker, &j, lk__threads(threads));
+}
+
+static void backward_data_worker(const job *j)
+{
+    const lk_conv *c = j->c;
+    const int MR = j->isa->mr, KK = c->cin * c->k * c->k, P = c->oh * c->ow;
+    const int NC = nc_data(c), ldd = NC + 16, pw = is_pointwise(c);
+    float *dcol = j->panels + (size_t)omp_get_thread_num() * j->pstride;
+#pragma omp for schedule(static)
+    for (int n = 0; n < c->n; n++) {
+        const float *dyn = j->dy + (size_t)n * c->cout * P;
+        const size_t plane = (size_t)c->cin * c->h * c->w;
+        float *dxn = j->dx + (size_t)n * plane;
+        /* overwrite: zero this image's gradient right before folding into it (cache-hot) */
+        if (!j->accumulate && !pw) memset(dxn, 0, plane * sizeof(float));
+        for (int p0 = 0; p0 < P; p0 += NC) {
+            const int np = P - p0 < NC ? P - p0 : NC;
+            lk__gemm_args g = {0};
+            g.kc = c->cout; g.b = dyn + p0; g.ldb = (size_t)P; g.nc = np;
+            for (int s = 0; s * MR < KK; s++) {
+                g.ap = j->ap + (size_t)s * c->cout * MR;
+                g.mr = KK - s * MR < MR ? KK - s * MR : MR;
+                if (pw) { /* dx is the col matrix itself: write straight into it */
+                    g.c = dxn + (size_t)s * MR * P + p0; g.ldc = (size_t)P; g.accumulate = j->accumulate;
+                } else {
+                    g.c = dcol + (size_t)s * MR * ldd; g.ldc = (size_t)ldd; g.accumulate = 0;
                 }
-                if (!pw) lk__col2im_panel(c, dcol, ldd, 0, KK, p0, np, dxn);
+                j->isa->gemm(&g);
+            }
+            if (!pw) lk__col2im_panel(c, dcol, ldd, 0, KK, p0, np, dxn);
+        }
+        if (j->act != LK_ACT_NONE) lk__mask_act(dxn, j->act_y + (size_t)n * plane, plane, j->act, j->slope);
+    }
+}
+
+void lk__conv_backward_data_gemm(const lk__isa *isa, const lk_conv *c, const float *dy,
+                                 const float *w, float *dx, int accumulate, lk_act act,
+                                 float slope, const float *act_y, float *scratch, int threads)
+{
+    const int KK = c->cin * c->k * c->k;
+    job j = {.isa = isa, .c = c, .dy = dy, .w = w, .dx = dx, .accumulate = accumulate, .act = act,
+             .slope = slope, .act_y = act_y, .ap = scratch, .panels = scratch + pack_floats(c),
+             .pstride = panel_floats(c) + priv_floats(c)};
+    pack_rows(w, KK, c->cout, 1, (size_t)KK, isa->mr, j.ap); /* rows of W^T */
+    run(backward_data_worker, &j, lk__threads(threads));
+}
+
+static void backward_weights_worker(const job *j)
+{
+    const lk_conv *c = j->c;
+    const int KK = c->cin * c->k * c->k, P = c->oh * c->ow, M = c->cout;
+    const int NC = P < NC_W ? P : NC_W, ldc = (int)up16((size_t)NC);
+    const int npan = (P + NC - 1) / NC, ntask = c->n * npan, pw = is_pointwise(c);
+    const size_t wn = (size_t)M * KK;
+    const int nth = omp_get_num_threads(), me = omp_get_thread_num();
+    float *col = j->panels + (size_t)me * j->pstride;
+    float *dwp = col + panel_floats(c), *dbp = dwp + wn;
+    memset(dwp, 0, (wn + (size_t)M) * sizeof(float));
+#pragma omp for schedule(static)
+    for (int t = 0; t < ntask; t++) {
+        const int n = t / npan, p0 = (t % npan) * NC;
+        const int np = P - p0 < NC ? P - p0 : NC;
+        const float *xn = j->x + (size_t)n * c->cin * c->h * c->w;
+        const float *dyn = j->dy + (size_t)n * M * P + p0;
+        for (int k0 = 0; k0 < KK; k0 += KC_W) {
+            const int kc = KK - k0 < KC_W ? KK - k0 : KC_W;
+            if (pw) {
+                j->isa->dot(M, kc, np, dyn, (size_t)P, xn + (size_t)k0 * P + p0, (size_t)P, dwp + k0, (size_t)KK);
+            } else {
+                lk__im2col_panel(c, xn, k0, kc, p0, np, col, ldc);
+                j->isa->dot(M, kc, np, dyn, (size_t)P, col, (size_t)ldc, dwp + k0, (size_t)KK);
             }
         }
+        if (j->db)
+            for (int co = 0; co < M; co++) {
+                const float *r = dyn + (size_t)co * P;
+                float s = 0.f;
+                for (int i = 0; i < np; i++) s += r[i];
+                dbp[co] += s;
+            }
+    }
+    /* the implicit barrier above: every partial is complete */
+#pragma omp for schedule(static)
+    for (size_t i = 0; i < wn + (size_t)M; i++) {
+        float s = 0.f;
+        for (int t = 0; t < nth; t++) s += (j->panels + (size_t)t * j->pstride + panel_floats(c))[i];
+        if (i < wn) j->dw[i] += s;
+        else if (j->db) j->db[i - wn] += s;
     }
 }
 
@@ -159,49 +235,7 @@ void lk__conv_backward_weights_gemm(const lk__isa *isa, const lk_conv *c, const 
                                     const float *dy, float *dw, float *db, float *scratch,
                                     int threads)
 {
-    const int T = lk__threads(threads);
-    const int KK = c->cin * c->k * c->k, P = c->oh * c->ow, M = c->cout;
-    const int NC = P < NC_W ? P : NC_W, ldc = (int)up16((size_t)NC);
-    const int npan = (P + NC - 1) / NC, ntask = c->n * npan;
-    float *panels = scratch + pack_floats(c);
-    const size_t pstride = panel_floats(c) + priv_floats(c), wn = (size_t)M * KK;
-    const int pw = is_pointwise(c);
-#pragma omp parallel num_threads(T)
-    {
-        const int nth = omp_get_num_threads(), me = omp_get_thread_num();
-        float *col = panels + (size_t)me * pstride;
-        float *dwp = col + panel_floats(c), *dbp = dwp + wn;
-        memset(dwp, 0, (wn + (size_t)M) * sizeof(float));
-#pragma omp for schedule(dynamic, 1)
-        for (int t = 0; t < ntask; t++) {
-            const int n = t / npan, p0 = (t % npan) * NC;
-            const int np = P - p0 < NC ? P - p0 : NC;
-            const float *xn = x + (size_t)n * c->cin * c->h * c->w;
-            const float *dyn = dy + (size_t)n * M * P + p0;
-            for (int k0 = 0; k0 < KK; k0 += KC_W) {
-                const int kc = KK - k0 < KC_W ? KK - k0 : KC_W;
-                if (pw) {
-                    isa->dot(M, kc, np, dyn, (size_t)P, xn + (size_t)k0 * P + p0, (size_t)P, dwp + k0, (size_t)KK);
-                } else {
-                    lk__im2col_panel(c, xn, k0, kc, p0, np, col, ldc);
-                    isa->dot(M, kc, np, dyn, (size_t)P, col, (size_t)ldc, dwp + k0, (size_t)KK);
-                }
-            }
-            if (db)
-                for (int co = 0; co < M; co++) {
-                    const float *r = dyn + (size_t)co * P;
-                    float s = 0.f;
-                    for (int i = 0; i < np; i++) s += r[i];
-                    dbp[co] += s;
-                }
-        }
-        /* implicit barrier above: every partial is complete */
-#pragma omp for schedule(static)
-        for (size_t i = 0; i < wn + (size_t)M; i++) {
-            float s = 0.f;
-            for (int t = 0; t < nth; t++) s += (panels + (size_t)t * pstride + panel_floats(c))[i];
-            if (i < wn) dw[i] += s;
-            else if (db) db[i - wn] += s;
-        }
-    }
+    job j = {.isa = isa, .c = c, .x = x, .dy = dy, .dw = dw, .db = db, .ap = scratch,
+             .panels = scratch + pack_floats(c), .pstride = panel_floats(c) + priv_floats(c)};
+    run(backward_weights_worker, &j, lk__threads(threads));
 }

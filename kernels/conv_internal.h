@@ -6,12 +6,28 @@
 
 int lk__threads(int threads); /* <= 0 -> all */
 
+/* for (type i = 0; i < N; i++) BODY on T threads. One thread never enters OpenMP: libgomp
+ * allocates a team for every 1-thread region, and a training step must not touch the heap. */
+#define LK_PFOR(T, type, i, N, ...)                                                              \
+    do {                                                                                         \
+        const int lk_nt_ = (T);                                                                  \
+        const type lk_n_ = (N);                                                                  \
+        if (lk_nt_ > 1) {                                                                        \
+            _Pragma("omp parallel for num_threads(lk_nt_) schedule(static)")                    \
+            for (type i = 0; i < lk_n_; i++) __VA_ARGS__                                         \
+        } else {                                                                                 \
+            for (type i = 0; i < lk_n_; i++) __VA_ARGS__                                         \
+        }                                                                                        \
+    } while (0)
+
 /* im2col of one image restricted to rows [k0, k0+kc) (row = (ci*k + ky)*k + kx) and output
  * positions [p0, p0+np); dst row stride ldd. col2im adds the same panel back into dx. */
 void lk__im2col_panel(const lk_conv *c, const float *x, int k0, int kc, int p0, int np,
                       float *dst, int ldd);
 void lk__col2im_panel(const lk_conv *c, const float *src, int lds, int k0, int kc, int p0, int np,
                       float *dx);
+/* dx = act'(y) * dx over n floats (after an overwriting gradient pass). */
+void lk__mask_act(float *dx, const float *y, size_t n, lk_act act, float slope);
 void lk__bias_act_rows(float *y, int rows, int ld, int cols, const float *bias, lk_act act,
                        float slope);
 
@@ -62,7 +78,8 @@ void lk__conv_forward_gemm(const lk__isa *isa, const lk_conv *c, const float *x,
                            const float *bias, lk_act act, float slope, float *y, float *scratch,
                            int threads);
 void lk__conv_backward_data_gemm(const lk__isa *isa, const lk_conv *c, const float *dy,
-                                 const float *w, float *dx, float *scratch, int threads);
+                                 const float *w, float *dx, int accumulate, lk_act act,
+                                 float slope, const float *act_y, float *scratch, int threads);
 void lk__conv_backward_weights_gemm(const lk__isa *isa, const lk_conv *c, const float *x,
                                     const float *dy, float *dw, float *db, float *scratch,
                                     int threads);

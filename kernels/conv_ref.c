@@ -13,9 +13,8 @@ void lk__conv_forward_ref(const lk_conv *c, const float *x, const float *w, cons
                           lk_act act, float slope, float *y, int threads)
 {
     const int K = c->k, S = c->stride, P = c->pad;
-#pragma omp parallel for collapse(2) num_threads(lk__threads(threads)) schedule(static)
-    for (int n = 0; n < c->n; n++)
-        for (int co = 0; co < c->cout; co++) {
+    LK_PFOR(lk__threads(threads), int, t, c->n * c->cout, {
+            const int n = t / c->cout, co = t % c->cout;
             float *yp = y + ((size_t)n * c->cout + co) * c->oh * c->ow;
             for (int oy = 0; oy < c->oh; oy++)
                 for (int ox = 0; ox < c->ow; ox++) {
@@ -35,7 +34,7 @@ void lk__conv_forward_ref(const lk_conv *c, const float *x, const float *w, cons
                     }
                     yp[oy * c->ow + ox] = act_apply(act, slope, (float)s);
                 }
-        }
+        });
 }
 
 void lk__conv_backward_data_ref(const lk_conv *c, const float *dy, const float *w, float *dx,
@@ -43,9 +42,8 @@ void lk__conv_backward_data_ref(const lk_conv *c, const float *dy, const float *
 {
     const int K = c->k, S = c->stride, P = c->pad;
     /* Each (n, ci) plane of dx is written by one thread only. */
-#pragma omp parallel for collapse(2) num_threads(lk__threads(threads)) schedule(static)
-    for (int n = 0; n < c->n; n++)
-        for (int ci = 0; ci < c->cin; ci++) {
+    LK_PFOR(lk__threads(threads), int, t, c->n * c->cin, {
+            const int n = t / c->cin, ci = t % c->cin;
             float *dxp = dx + ((size_t)n * c->cin + ci) * c->h * c->w;
             for (int co = 0; co < c->cout; co++) {
                 const float *dyp = dy + ((size_t)n * c->cout + co) * c->oh * c->ow;
@@ -64,15 +62,14 @@ void lk__conv_backward_data_ref(const lk_conv *c, const float *dy, const float *
                         }
                     }
             }
-        }
+        });
 }
 
 void lk__conv_backward_weights_ref(const lk_conv *c, const float *x, const float *dy, float *dw,
                                    float *db, int threads)
 {
     const int K = c->k, S = c->stride, P = c->pad;
-#pragma omp parallel for num_threads(lk__threads(threads)) schedule(static)
-    for (int co = 0; co < c->cout; co++) {
+    LK_PFOR(lk__threads(threads), int, co, c->cout, {
         for (int ci = 0; ci < c->cin; ci++)
             for (int ky = 0; ky < K; ky++)
                 for (int kx = 0; kx < K; kx++) {
@@ -100,5 +97,5 @@ void lk__conv_backward_weights_ref(const lk_conv *c, const float *x, const float
             }
             db[co] += (float)s;
         }
-    }
+    });
 }

@@ -96,3 +96,11 @@ void lk__bias_act_rows(float *y, int rows, int ld, int cols, const float *bias, 
             for (int j = 0; j < cols; j++) yr[j] += b;
     }
 }
+
+void lk__mask_act(float *dx, const float *y, size_t n, lk_act act, float slope)
+{
+    if (act == LK_ACT_RELU)
+        for (size_t i = 0; i < n; i++) dx[i] = y[i] > 0.f ? dx[i] : 0.f;
+    else if (act == LK_ACT_LEAKY)
+        for (size_t i = 0; i < n; i++) dx[i] = y[i] > 0.f ? dx[i] : dx[i] * slope;
+}

@@ -48,6 +48,12 @@ void lk_conv_forward(const lk_conv *conv, const float *x, const float *w, const 
                      lk_act act, float slope, float *y, float *scratch, int threads);
 void lk_conv_backward_data(const lk_conv *conv, const float *dy, const float *w, float *dx,
                            float *scratch, int threads);
+/* The gradient through this convolution AND the activation that produced its input, in one pass:
+ * g = conv_transpose(dy) * act'(act_y) (act_y: the activation's output, shaped like dx);
+ * accumulate = 0 overwrites dx (no zeroing pass needed), 1 adds (then act must be LK_ACT_NONE). */
+void lk_conv_backward_data_ex(const lk_conv *conv, const float *dy, const float *w, float *dx,
+                              int accumulate, lk_act act, float slope, const float *act_y,
+                              float *scratch, int threads);
 /* db may be NULL (no bias). */
 void lk_conv_backward_weights(const lk_conv *conv, const float *x, const float *dy, float *dw,
                               float *db, float *scratch, int threads);
@@ -57,6 +63,9 @@ void lk_conv_forward_path(lk_path path, const lk_conv *conv, const float *x, con
                           int threads);
 void lk_conv_backward_data_path(lk_path path, const lk_conv *conv, const float *dy, const float *w,
                                 float *dx, float *scratch, int threads);
+void lk_conv_backward_data_ex_path(lk_path path, const lk_conv *conv, const float *dy,
+                                   const float *w, float *dx, int accumulate, lk_act act,
+                                   float slope, const float *act_y, float *scratch, int threads);
 void lk_conv_backward_weights_path(lk_path path, const lk_conv *conv, const float *x,
                                    const float *dy, float *dw, float *db, float *scratch,
                                    int threads);
@@ -66,6 +75,9 @@ void lk_act_forward(lk_act act, float slope, size_t count, const float *x, float
 /* dx += dy * act'(y) (uses the OUTPUT y: relu/leaky keep the sign of their input). */
 void lk_act_backward(lk_act act, float slope, size_t count, const float *y, const float *dy,
                      float *dx, int threads);
+/* dx = dy * act'(y) (overwrites: for a tensor with a single consumer, saves zeroing dx). */
+void lk_act_backward_set(lk_act act, float slope, size_t count, const float *y, const float *dy,
+                         float *dx, int threads);
 void lk_sigmoid_forward(size_t count, const float *x, float *y, int threads);
 void lk_sigmoid_backward(size_t count, const float *y, const float *dy, float *dx, int threads);
 void lk_add(size_t count, const float *x, float *y, int threads); /* y += x */

@@ -3,12 +3,10 @@
 
 #include <float.h>
 
-#define PLANES _Pragma("omp parallel for num_threads(lk__threads(threads)) schedule(static)")
-
 void lk_maxpool_forward(int n, int c, int h, int w, int k, int stride, int pad, int oh, int ow,
                         const float *x, float *y, int32_t *argmax, int threads)
 {
-    PLANES for (int pl = 0; pl < n * c; pl++) {
+    LK_PFOR(lk__threads(threads), int, pl, n * c, {
         const float *xp = x + (size_t)pl * h * w;
         float *yp = y + (size_t)pl * oh * ow;
         int32_t *ap = argmax + (size_t)pl * oh * ow;
@@ -29,26 +27,26 @@ void lk_maxpool_forward(int n, int c, int h, int w, int k, int stride, int pad, 
                 yp[oy * ow + ox] = bi < 0 ? 0.f : best;
                 ap[oy * ow + ox] = bi;
             }
-    }
+    });
 }
 
 void lk_maxpool_backward(int n, int c, int h, int w, int oh, int ow, const float *dy,
                          const int32_t *argmax, float *dx, int threads)
 {
-    PLANES for (int pl = 0; pl < n * c; pl++) {
+    LK_PFOR(lk__threads(threads), int, pl, n * c, {
         float *dp = dx + (size_t)pl * h * w;
         const float *g = dy + (size_t)pl * oh * ow;
         const int32_t *ap = argmax + (size_t)pl * oh * ow;
         for (int i = 0; i < oh * ow; i++)
             if (ap[i] >= 0) dp[ap[i]] += g[i];
-    }
+    });
 }
 
 void lk_avgpool_forward(int n, int c, int h, int w, int k, int stride, int pad, int oh, int ow,
                         const float *x, float *y, int threads)
 {
     const float inv = 1.f / (float)(k * k);
-    PLANES for (int pl = 0; pl < n * c; pl++) {
+    LK_PFOR(lk__threads(threads), int, pl, n * c, {
         const float *xp = x + (size_t)pl * h * w;
         float *yp = y + (size_t)pl * oh * ow;
         for (int oy = 0; oy < oh; oy++)
@@ -64,14 +62,14 @@ void lk_avgpool_forward(int n, int c, int h, int w, int k, int stride, int pad, 
                 }
                 yp[oy * ow + ox] = s * inv;
             }
-    }
+    });
 }
 
 void lk_avgpool_backward(int n, int c, int h, int w, int k, int stride, int pad, int oh, int ow,
                          const float *dy, float *dx, int threads)
 {
     const float inv = 1.f / (float)(k * k);
-    PLANES for (int pl = 0; pl < n * c; pl++) {
+    LK_PFOR(lk__threads(threads), int, pl, n * c, {
         float *dp = dx + (size_t)pl * h * w;
         const float *g = dy + (size_t)pl * oh * ow;
         for (int oy = 0; oy < oh; oy++)
@@ -86,26 +84,26 @@ void lk_avgpool_backward(int n, int c, int h, int w, int k, int stride, int pad,
                     }
                 }
             }
-    }
+    });
 }
 
 void lk_gap_forward(int n, int c, int hw, const float *x, float *y, int threads)
 {
-    PLANES for (int pl = 0; pl < n * c; pl++) {
+    LK_PFOR(lk__threads(threads), int, pl, n * c, {
         const float *xp = x + (size_t)pl * hw;
         float s = 0.f;
         for (int i = 0; i < hw; i++) s += xp[i];
         y[pl] = s / (float)hw;
-    }
+    });
 }
 
 void lk_gap_backward(int n, int c, int hw, const float *dy, float *dx, int threads)
 {
-    PLANES for (int pl = 0; pl < n * c; pl++) {
+    LK_PFOR(lk__threads(threads), int, pl, n * c, {
         float *dp = dx + (size_t)pl * hw;
         const float g = dy[pl] / (float)hw;
         for (int i = 0; i < hw; i++) dp[i] += g;
-    }
+    });
 }
 
 /* Quickselect on (value, index) pairs kept in two arrays: afterwards the first k hold the k
@@ -135,37 +133,41 @@ static void select_topk(float *v, int32_t *ix, int len, int k)
     }
 }
 
+static void gtopk_planes(int n, int c, int hw, int k, const float *x, float *y, int32_t *idx,
+                         float *scratch)
+{
+    float *v = scratch + (size_t)omp_get_thread_num() * hw * 2;
+    int32_t *ix = (int32_t *)(v + hw);
+#pragma omp for schedule(static)
+    for (int pl = 0; pl < n * c; pl++) {
+        const float *xp = x + (size_t)pl * hw;
+        for (int i = 0; i < hw; i++) { v[i] = xp[i]; ix[i] = i; }
+        select_topk(v, ix, hw, k);
+        float s = 0.f;
+        for (int i = 0; i < k; i++) { s += v[i]; idx[(size_t)pl * k + i] = ix[i]; }
+        y[pl] = s / (float)k;
+    }
+}
+
 void lk_gtopk_forward(int n, int c, int hw, int k, const float *x, float *y, int32_t *idx,
                       float *scratch, int threads)
 {
+    /* scratch: per thread hw floats, then hw int32 (same size) */
     const int nt = lk__threads(threads);
-    /* scratch: per thread hw floats, then per thread hw int32 (same size). */
+    if (nt > 1) {
 #pragma omp parallel num_threads(nt)
-    {
-        int t = 0;
-#ifdef _OPENMP
-        t = omp_get_thread_num();
-#endif
-        float *v = scratch + (size_t)t * hw * 2;
-        int32_t *ix = (int32_t *)(v + hw);
-#pragma omp for schedule(static)
-        for (int pl = 0; pl < n * c; pl++) {
-            const float *xp = x + (size_t)pl * hw;
-            for (int i = 0; i < hw; i++) { v[i] = xp[i]; ix[i] = i; }
-            select_topk(v, ix, hw, k);
-            float s = 0.f;
-            for (int i = 0; i < k; i++) { s += v[i]; idx[(size_t)pl * k + i] = ix[i]; }
-            y[pl] = s / (float)k;
-        }
+        gtopk_planes(n, c, hw, k, x, y, idx, scratch);
+    } else {
+        gtopk_planes(n, c, hw, k, x, y, idx, scratch); /* orphaned for: runs serially */
     }
 }
 
 void lk_gtopk_backward(int n, int c, int hw, int k, const float *dy, const int32_t *idx,
                        float *dx, int threads)
 {
-    PLANES for (int pl = 0; pl < n * c; pl++) {
+    LK_PFOR(lk__threads(threads), int, pl, n * c, {
         float *dp = dx + (size_t)pl * hw;
         const float g = dy[pl] / (float)k;
         for (int i = 0; i < k; i++) dp[idx[(size_t)pl * k + i]] += g;
-    }
+    });
 }

@@ -1,8 +1,6 @@
 /* upsample.c — nearest and bilinear resizing (segmentation heads), PyTorch's index conventions. */
 #include "conv_internal.h"
 
-#define PLANES _Pragma("omp parallel for num_threads(lk__threads(threads)) schedule(static)")
-
 /* Bilinear source taps for output index o (align_corners = false). */
 static void taps(int o, int in, int out, int *i0, int *i1, float *f)
 {
@@ -24,7 +22,7 @@ static int nearest(int o, int in, int out)
 void lk_upsample_forward(lk_upsample_mode mode, int n, int c, int h, int w, int oh, int ow,
                          const float *x, float *y, int threads)
 {
-    PLANES for (int pl = 0; pl < n * c; pl++) {
+    LK_PFOR(lk__threads(threads), int, pl, n * c, {
         const float *xp = x + (size_t)pl * h * w;
         float *yp = y + (size_t)pl * oh * ow;
         for (int oy = 0; oy < oh; oy++)
@@ -41,13 +39,13 @@ void lk_upsample_forward(lk_upsample_mode mode, int n, int c, int h, int w, int 
                     yp[oy * ow + ox] = top * (1.f - fy) + bot * fy;
                 }
             }
-    }
+    });
 }
 
 void lk_upsample_backward(lk_upsample_mode mode, int n, int c, int h, int w, int oh, int ow,
                           const float *dy, float *dx, int threads)
 {
-    PLANES for (int pl = 0; pl < n * c; pl++) {
+    LK_PFOR(lk__threads(threads), int, pl, n * c, {
         float *dp = dx + (size_t)pl * h * w;
         const float *g = dy + (size_t)pl * oh * ow;
         for (int oy = 0; oy < oh; oy++)
@@ -66,5 +64,5 @@ void lk_upsample_backward(lk_upsample_mode mode, int n, int c, int h, int w, int
                     dp[y1 * w + x1] += v * fy * fx;
                 }
             }
-    }
+    });
 }

@@ -16,3 +16,13 @@ foreach(path ref blas avx2 avx512)
   add_test(NAME net_grad_${path} COMMAND test_net_grad)
   set_tests_properties(net_grad_${path} PROPERTIES ENVIRONMENT "LOOKOUT_KERNELS=${path};OMP_WAIT_POLICY=passive")
 endforeach()
+
+if(NOT LOOKOUT_SANITIZE)
+  add_executable(test_net_alloc ${CMAKE_CURRENT_SOURCE_DIR}/net/test_net_alloc.c)
+  target_link_libraries(test_net_alloc PRIVATE lookout_net_test lookout_warnings)
+  # Not the blas path: OpenBLAS's threaded sgemm mallocs inside each call (measured: 16 a step).
+  foreach(path ref avx2 avx512)
+    add_test(NAME net_alloc_${path} COMMAND test_net_alloc)
+    set_tests_properties(net_alloc_${path} PROPERTIES ENVIRONMENT "LOOKOUT_KERNELS=${path};OMP_WAIT_POLICY=passive")
+  endforeach()
+endif()

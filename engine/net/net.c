@@ -47,6 +47,41 @@ static int consumers(const lo_net *net, int idx)
     return n;
 }
 
+/* Backward memory traffic dominates the cheap layers, so: an activation between two convs has its
+ * backward folded into the second conv's bwd-data (mask applied while the image is in cache), and
+ * a gradient with a single writer is overwritten instead of zeroed and accumulated. */
+static void plan_backward_fusion(lo_net *net)
+{
+    for (int i = 0; i < net->nlayers; i++) {
+        lo_layer *l = &net->layers[i];
+        l->bwd_target = l->in[0];
+        l->bwd_act_from = -1;
+    }
+    for (int i = 0; i < net->nlayers; i++) {
+        lo_layer *l = &net->layers[i];
+        if (l->type != LO_L_CONV && l->type != LO_L_RELU && l->type != LO_L_LEAKY) continue;
+        if (l->type != LO_L_CONV && l->bwd_absorbed) continue;
+        int q = l->in[0];
+        if (q < 0) continue;
+        lo_layer *ql = &net->layers[q];
+        if (l->type == LO_L_CONV && (ql->type == LO_L_RELU || ql->type == LO_L_LEAKY) && !ql->is_output &&
+            consumers(net, q) == 1 && ql->in[0] >= 0 && !net->layers[ql->in[0]].is_output &&
+            consumers(net, ql->in[0]) == 1) {
+            ql->bwd_absorbed = 1;
+            l->bwd_target = ql->in[0];
+            l->bwd_act_from = q;
+            l->dx_overwrite = 1;
+            net->layers[ql->in[0]].dy_written = 1;
+            ql->dy_written = 1; /* never read */
+            continue;
+        }
+        if (!ql->is_output && consumers(net, q) == 1) {
+            l->dx_overwrite = 1;
+            ql->dy_written = 1;
+        }
+    }
+}
+
 lo_net *lo_net_create(const char *arch_json, const lo_net_config *cfg, char *err, size_t errlen)
 {
     if (!cfg || cfg->batch < 1 || cfg->batch > 65536) {
@@ -88,6 +123,7 @@ lo_net *lo_net_create(const char *arch_json, const lo_net_config *cfg, char *err
             }
         }
     }
+    plan_backward_fusion(net);
     for (int o = 0; o < net->nout; o++) {
         size_t hw = (size_t)net->layers[net->out[o]].h * net->layers[net->out[o]].w;
         if (hw > maxhw) maxhw = hw;
@@ -295,7 +331,13 @@ static void layer_backward(lo_net *net, lo_layer *l, const unsigned char *need)
     case LO_L_CONV:
         lk_conv_backward_weights(&l->conv, x, l->dy, dW, db, net->scratch, T);
         if (net->profile) { double t1 = omp_get_wtime(); l->t_bwd_w += t1 - t0; t0 = t1; }
-        if (dx) lk_conv_backward_data(&l->conv, l->dy, W, dx, net->scratch, T);
+        dx = in_dy(net, l->bwd_target, need);
+        if (dx) {
+            const lo_layer *a = l->bwd_act_from >= 0 ? &net->layers[l->bwd_act_from] : NULL;
+            lk_conv_backward_data_ex(&l->conv, l->dy, W, dx, !l->dx_overwrite,
+                                     a ? (a->type == LO_L_RELU ? LK_ACT_RELU : LK_ACT_LEAKY) : LK_ACT_NONE,
+                                     a ? a->slope : 0.f, a ? a->y : NULL, net->scratch, T);
+        }
         if (net->profile) l->t_bwd_data += omp_get_wtime() - t0;
         return;
     case LO_L_BN:
@@ -303,11 +345,13 @@ static void layer_backward(lo_net *net, lo_layer *l, const unsigned char *need)
                        net->grads + l->boff, T);
         break;
     case LO_L_RELU:
-        if (dx) lk_act_backward(LK_ACT_RELU, 0.f, cnt, l->y, l->dy, dx, T);
+    case LO_L_LEAKY: {
+        if (l->bwd_absorbed || !dx) break;
+        lk_act a = l->type == LO_L_RELU ? LK_ACT_RELU : LK_ACT_LEAKY;
+        if (l->dx_overwrite) lk_act_backward_set(a, l->slope, cnt, l->y, l->dy, dx, T);
+        else lk_act_backward(a, l->slope, cnt, l->y, l->dy, dx, T);
         break;
-    case LO_L_LEAKY:
-        if (dx) lk_act_backward(LK_ACT_LEAKY, l->slope, cnt, l->y, l->dy, dx, T);
-        break;
+    }
     case LO_L_SIGMOID:
         if (dx) lk_sigmoid_backward(cnt, l->y, l->dy, dx, T);
         break;
@@ -365,7 +409,7 @@ void lo_net_backward(lo_net *net)
     }
     for (int i = 0; i < net->nlayers; i++) {
         lo_layer *l = &net->layers[i];
-        if (need[i] && !l->is_output) memset(l->dy, 0, (size_t)net->batch * lo__layer_count(l) * sizeof(float));
+        if (need[i] && !l->is_output && !l->dy_written) memset(l->dy, 0, (size_t)net->batch * lo__layer_count(l) * sizeof(float));
     }
     if (net->want_input_grad) memset(net->dinput, 0, (size_t)net->batch * net->c * net->h * net->w * sizeof(float));
     for (int i = net->nlayers - 1; i >= 0; i--)

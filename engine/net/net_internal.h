@@ -30,6 +30,12 @@ typedef struct {
     int fused_into;            /* conv: index of the relu whose output it writes, else -1 */
     int fused_from;            /* relu: the conv that computes it, else -1 */
     int is_output;
+    /* backward fusion (decided at create): */
+    int bwd_absorbed;          /* relu/leaky whose backward runs inside the next conv's bwd-data */
+    int bwd_target;            /* conv: layer receiving its input gradient (skips an absorbed relu) */
+    int bwd_act_from;          /* conv: the absorbed activation layer, else -1 */
+    int dx_overwrite;          /* conv/act: its input gradient has no other writer: overwrite */
+    int dy_written;            /* this layer's gradient is overwritten by its only consumer */
     int needs_grad;            /* the gradient of this layer's output is needed */
     float *y, *dy;
     float *mean, *invstd;      /* bn statistics used by the last forward */

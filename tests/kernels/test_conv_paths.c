@@ -71,6 +71,13 @@ int main(void)
                 lk_conv_backward_data_path(LK_PATH_REF, &c, dy, w, dx0, scratch, threads);
                 lk_conv_backward_data_path((lk_path)p, &c, dy, w, dx1, scratch, threads);
                 compare("bwd-data", lk_path_str((lk_path)p), &c, dx0, dx1, nx);
+                /* fused: overwrite + activation mask (y = random signs stands in for relu output) */
+                for (int act = 1; act < 3; act++) {
+                    fill(dx0, nx); memset(dx1, 0xff, nx * 4);
+                    lk_conv_backward_data_ex_path(LK_PATH_REF, &c, dy, w, dx0, 0, (lk_act)act, 0.1f, x, scratch, threads);
+                    lk_conv_backward_data_ex_path((lk_path)p, &c, dy, w, dx1, 0, (lk_act)act, 0.1f, x, scratch, threads);
+                    compare(act == 1 ? "bwd-data+relu" : "bwd-data+leaky", lk_path_str((lk_path)p), &c, dx0, dx1, nx);
+                }
                 lk_conv_backward_weights_path(LK_PATH_REF, &c, x, dy, dw0, db0, scratch, threads);
                 lk_conv_backward_weights_path((lk_path)p, &c, x, dy, dw1, db1, scratch, threads);
                 compare("bwd-weights", lk_path_str((lk_path)p), &c, dw0, dw1, nw);
