@@ -177,9 +177,7 @@ static void misclassified(lev__buf *b, const lev_prediction *p, size_t n)
         }
         lev__buf_printf(b, "<figcaption><b class='bad'>%s</b> &middot; score %.4g &middot; confidence %.2f<br>",
                         q->is_anomaly_truth ? "missed anomaly" : "false alarm", (double)q->score, q->confidence);
-        const char *name = q->image_path ? q->image_path : "";
-        const char *slash = strrchr(name, '/');
-        lev__buf_html(b, slash ? slash + 1 : name);
+        caption_name(b, q);
         lev__buf_puts(b, "</figcaption></figure>\n");
     }
     lev__buf_puts(b, "</div>\n");
