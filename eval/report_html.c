@@ -156,7 +156,11 @@ static void misclassified(lev__buf *b, const lev_prediction *p, size_t n)
         lev__buf_puts(b, "<p>Every labelled test image was classified correctly.</p>\n");
         return;
     }
-    lev__buf_puts(b, "<p class='sub'>Heat map overlaid: yellow to red where the model saw an anomaly.</p>\n<div class='grid'>\n");
+    /* The legend uses the thumbnail's blend: colour (255, 255(1-v), 0) at opacity 0.65 v. */
+    lev__buf_puts(b, "<p class='sub'>Heat map overlaid, anomaly probability 0 "
+                     "<span style='display:inline-block;width:160px;height:10px;vertical-align:middle;"
+                     "border:1px solid #ccc;background:linear-gradient(to right,rgba(255,255,0,0),"
+                     "rgba(255,128,0,.33),rgba(255,0,0,.65))'></span> 1</p>\n<div class='grid'>\n");
     for (size_t i = 0; i < n; i++) {
         const lev_prediction *q = &p[i];
         if (q->is_anomaly_truth < 0 || (q->predicted_anomalous != 0) == (q->is_anomaly_truth != 0))
