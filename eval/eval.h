@@ -138,7 +138,8 @@ typedef struct {
  * Lookout did not have sits under the one top-level key "LookoutExtensions": Threshold,
  * ConfusionMatrix {TruePositives, FalsePositives, TrueNegatives, FalseNegatives},
  * NumberOfTestAnomalies/Normals, BootstrapConfidenceIntervals {Method, ConfidenceLevel,
- * Resamples, Seed, Precision/Recall/F1Score {Lower, Upper}} (absent when n_boot was 0),
+ * Resamples, Seed (decimal string: 64 bits do not fit a JSON double), Precision/Recall/F1Score
+ * {Lower, Upper}} (absent when n_boot was 0),
  * PixelAnomalyClassCounts (per class pixel TP/FP/FN, images), CrossValidation {Folds, Precision/
  * Recall/F1Score/ROCAUC/AveragePrecision {Mean, StandardDeviation}} (when d->folds), Notes. */
 int lev_write_result(const char *path, const lev_details *d, const lev_metrics *m,
