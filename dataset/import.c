@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +20,38 @@
 
 /* ---- staging ---------------------------------------------------------------------------- */
 
+/* A crash (or kill -9) between staging and rename leaves DEST.staging-PID-N behind; remove the
+ * ones whose process is gone so they do not pile up. Never touches a live process's staging. */
+static void remove_stale_stages(const char *dest)
+{
+    char *copy = strdup(dest);
+    if (!copy) return;
+    size_t n = strlen(copy);
+    while (n > 1 && copy[n - 1] == '/') copy[--n] = 0;
+    char *slash = strrchr(copy, '/');
+    const char *parent = slash ? (slash == copy ? "/" : copy) : ".";
+    const char *base = slash ? slash + 1 : copy;
+    if (slash && slash != copy) *slash = 0;
+    char prefix[512];
+    snprintf(prefix, sizeof prefix, "%s.staging-", base);
+    size_t pl = strlen(prefix);
+    DIR *d = opendir(parent);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (strncmp(e->d_name, prefix, pl) != 0) continue;
+        int pid = atoi(e->d_name + pl);
+        if (pid <= 0 || pid == (int)getpid() || kill(pid, 0) == 0 || errno != ESRCH) continue;
+        char *p = lds_path_join(parent, e->d_name);
+        if (p) lds_rm_rf(p);
+        free(p);
+    }
+    if (d) closedir(d);
+    free(copy);
+}
+
 static char *stage_path(const char *dest)
 {
+    remove_stale_stages(dest);
     static atomic_uint counter;
     char buf[64];
     snprintf(buf, sizeof buf, ".staging-%d-%u", (int)getpid(), atomic_fetch_add(&counter, 1));

@@ -323,6 +323,25 @@ int main(int argc, char **argv)
           err.message);
     CHECK(lds_stats_get(g_base, &st, &err) == 0 && st.total == 4, "after good update: %lld", (long long)st.total);
 
+    /* an empty dataset (CreateDataset without a source) grows through updates */
+    char empty[2048];
+    snprintf(empty, sizeof empty, "%s/empty", g_out);
+    CHECK(lds_create_empty(empty, &err) == 0, "create empty: %s", err.message);
+    CHECK(lds_stats_get(empty, &st, &err) == 0 && st.total == 0, "empty dataset stats");
+    lds_set *set;
+    CHECK(lds_open(empty, &set, &err) == 0 && set->n == 0, "open empty: %s", err.message);
+    lds_free(set);
+    CHECK(lds_update(empty, mixed, strlen(mixed), g_root, &err) == 0, "update empty: %s", err.message);
+    CHECK(lds_stats_get(empty, &st, &err) == 0 && st.total == 2 && st.normal == 1, "empty + update stats");
+    /* staging left by a dead process (kill -9 mid-import) is cleaned up by the next import */
+    char stale[2100];
+    snprintf(stale, sizeof stale, "%s/empty2.staging-999999-0/images", g_out);
+    tds_mkdirs(stale);
+    snprintf(empty, sizeof empty, "%s/empty2", g_out);
+    CHECK(lds_create_empty(empty, &err) == 0, "create empty2: %s", err.message);
+    snprintf(stale, sizeof stale, "%s/empty2.staging-999999-0", g_out);
+    CHECK(!tds_exists(stale), "stale staging of a dead process should be removed");
+
     folder_bad("text", f_text, "not a PNG or JPEG");
     folder_bad("symlink", f_symlink, "symlink escape refused");
     folder_bad("mask-size", f_mask_size, "mask is 40x64 but its image is 80x64");
