@@ -467,6 +467,10 @@ int lo_cli_run_operation(const lo_cli_operation *op, int argc, char **argv) {
             v = lo_cli_param_from_argv(ov->m->shape, ov->m->cli_name, ov->vals, ov->n, &err);
             if (!v) {
                 rc = lo_cli_param_error(lo_sbuf_str(&err));
+                /* the AWS CLI lets these conversion errors escape as plain failures (255) */
+                if (!strncmp(lo_sbuf_str(&err), "Invalid base64", 14) || !strncmp(lo_sbuf_str(&err), "invalid literal", 15) ||
+                    !strncmp(lo_sbuf_str(&err), "could not convert", 17))
+                    rc = LO_CLI_EXIT_OTHER;
                 lo_sbuf_free(&err);
                 goto done;
             }

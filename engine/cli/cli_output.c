@@ -68,6 +68,7 @@ void lo_cli_iso8601(double epoch, char *buf, size_t n) {
     time_t t = (time_t)whole;
     if (usec >= 1000000) t++, usec -= 1000000;
     struct tm tm;
+    tzset(); /* TZ may change between calls (tests do) */
     localtime_r(&t, &tm);
     char date[40];
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);

@@ -412,7 +412,9 @@ static int validate(int shape, cJSON *parent, cJSON *v, const char *path, lo_sbu
                 lo_sbuf_printf(err, "Missing required parameter in %s: \"%s\"\n", name, sh->members[i].name);
                 n++;
             }
-        for (cJSON *e = v->child; e; e = e->next) {
+        /* members may be replaced (timestamps): take next before visiting */
+        for (cJSON *e = v->child, *next; e; e = next) {
+            next = e->next;
             const lo_cli_member *m = lo_cli_find_member(shape, e->string);
             if (!m) {
                 lo_sbuf_printf(err, "Unknown parameter in %s: \"%s\", must be one of: ", name, e->string);
@@ -440,7 +442,8 @@ static int validate(int shape, cJSON *parent, cJSON *v, const char *path, lo_sbu
             n++;
         }
         int i = 0;
-        for (cJSON *e = v->child; e; e = e->next, i++) {
+        for (cJSON *e = v->child, *next; e; e = next, i++) {
+            next = e->next;
             lo_sbuf sub = {0};
             lo_sbuf_printf(&sub, "%s[%d]", name, i);
             n += validate(sh->member, v, e, lo_sbuf_str(&sub), err);
@@ -453,7 +456,8 @@ static int validate(int shape, cJSON *parent, cJSON *v, const char *path, lo_sbu
             type_error(v, name, "<class 'dict'>", err, &n);
             return n;
         }
-        for (cJSON *e = v->child; e; e = e->next) {
+        for (cJSON *e = v->child, *next; e; e = next) {
+            next = e->next;
             lo_sbuf sub = {0};
             lo_sbuf_printf(&sub, "%s.%s", name, e->string);
             n += validate(sh->value, v, e, lo_sbuf_str(&sub), err);

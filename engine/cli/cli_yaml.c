@@ -70,8 +70,8 @@ static int parse_float(const char *s, double *out) {
 static cJSON *scalar_to_json(const yaml_node_t *n) {
     const char *s = (const char *)n->data.scalar.value;
     const char *tag = (const char *)n->tag;
-    if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || (tag && strcmp(tag, YAML_STR_TAG) == 0) ||
-        (tag && strcmp(tag, "tag:yaml.org,2002:binary") == 0))
+    /* libyaml gives untagged plain scalars the default str tag, so only style and !!binary count */
+    if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || (tag && strcmp(tag, "tag:yaml.org,2002:binary") == 0))
         return cJSON_CreateString(s);
     if (is_null(s)) return cJSON_CreateNull();
     if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE")) return cJSON_CreateTrue();
