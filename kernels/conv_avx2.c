@@ -75,6 +75,44 @@ static inline float hsum(__m256 v)
     return _mm_cvtss_f32(s);
 }
 
+static inline void dot_block(int len, const float *const ar[DI], const float *const br[DJ],
+                             float out[DI][DJ])
+{
+    __m256 acc[DI][DJ];
+#pragma GCC unroll 3
+    for (int i = 0; i < DI; i++)
+#pragma GCC unroll 4
+        for (int j = 0; j < DJ; j++) acc[i][j] = _mm256_setzero_ps();
+    int p = 0;
+    for (; p + 8 <= len; p += 8) {
+        __m256 av[DI];
+#pragma GCC unroll 3
+        for (int i = 0; i < DI; i++) av[i] = _mm256_loadu_ps(ar[i] + p);
+#pragma GCC unroll 4
+        for (int j = 0; j < DJ; j++) {
+            __m256 bv = _mm256_loadu_ps(br[j] + p);
+#pragma GCC unroll 3
+            for (int i = 0; i < DI; i++) acc[i][j] = _mm256_fmadd_ps(av[i], bv, acc[i][j]);
+        }
+    }
+    if (p < len) {
+        const __m256i mk = tail_mask(len - p);
+        __m256 av[DI];
+#pragma GCC unroll 3
+        for (int i = 0; i < DI; i++) av[i] = _mm256_maskload_ps(ar[i] + p, mk);
+#pragma GCC unroll 4
+        for (int j = 0; j < DJ; j++) {
+            __m256 bv = _mm256_maskload_ps(br[j] + p, mk);
+#pragma GCC unroll 3
+            for (int i = 0; i < DI; i++) acc[i][j] = _mm256_fmadd_ps(av[i], bv, acc[i][j]);
+        }
+    }
+#pragma GCC unroll 3
+    for (int i = 0; i < DI; i++)
+#pragma GCC unroll 4
+        for (int j = 0; j < DJ; j++) out[i][j] = hsum(acc[i][j]);
+}
+
 static void dot_avx2(int m, int n, int len, const float *A, size_t lda, const float *B, size_t ldb,
                      float *C, size_t ldc)
 {
@@ -83,24 +121,10 @@ static void dot_avx2(int m, int n, int len, const float *A, size_t lda, const fl
             const float *ar[DI], *br[DJ];
             for (int i = 0; i < DI; i++) ar[i] = A + (size_t)(i0 + i < m ? i0 + i : m - 1) * lda;
             for (int j = 0; j < DJ; j++) br[j] = B + (size_t)(j0 + j < n ? j0 + j : n - 1) * ldb;
-            __m256 acc[DI][DJ];
-#pragma GCC unroll 12
-            for (int i = 0; i < DI * DJ; i++) acc[i / DJ][i % DJ] = _mm256_setzero_ps();
-            for (int p = 0; p < len; p += 8) {
-                const __m256i mk = tail_mask(len - p);
-                __m256 av[DI];
-#pragma GCC unroll 3
-                for (int i = 0; i < DI; i++) av[i] = _mm256_maskload_ps(ar[i] + p, mk);
-#pragma GCC unroll 4
-                for (int j = 0; j < DJ; j++) {
-                    __m256 bv = _mm256_maskload_ps(br[j] + p, mk);
-#pragma GCC unroll 3
-                    for (int i = 0; i < DI; i++) acc[i][j] = _mm256_fmadd_ps(av[i], bv, acc[i][j]);
-                }
-            }
+            float out[DI][DJ];
+            dot_block(len, ar, br, out);
             for (int i = 0; i < DI && i0 + i < m; i++)
-                for (int j = 0; j < DJ && j0 + j < n; j++)
-                    C[(size_t)(i0 + i) * ldc + j0 + j] += hsum(acc[i][j]);
+                for (int j = 0; j < DJ && j0 + j < n; j++) C[(size_t)(i0 + i) * ldc + j0 + j] += out[i][j];
         }
 }
 

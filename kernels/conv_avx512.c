@@ -73,6 +73,46 @@ static void gemm_avx512(const lk__gemm_args *a)
 #define DI 4
 #define DJ 6
 
+/* One DI x DJ block; every array index is a compile-time constant after unrolling, so the 24
+ * accumulators stay in registers (a variable index would force them to the stack). */
+static inline void dot_block(int len, const float *const ar[DI], const float *const br[DJ],
+                             float out[DI][DJ])
+{
+    __m512 acc[DI][DJ];
+#pragma GCC unroll 4
+    for (int i = 0; i < DI; i++)
+#pragma GCC unroll 6
+        for (int j = 0; j < DJ; j++) acc[i][j] = _mm512_setzero_ps();
+    int p = 0;
+    for (; p + 16 <= len; p += 16) {
+        __m512 av[DI];
+#pragma GCC unroll 4
+        for (int i = 0; i < DI; i++) av[i] = _mm512_loadu_ps(ar[i] + p);
+#pragma GCC unroll 6
+        for (int j = 0; j < DJ; j++) {
+            __m512 bv = _mm512_loadu_ps(br[j] + p);
+#pragma GCC unroll 4
+            for (int i = 0; i < DI; i++) acc[i][j] = _mm512_fmadd_ps(av[i], bv, acc[i][j]);
+        }
+    }
+    if (p < len) {
+        const __mmask16 mk = tail_mask(len - p);
+        __m512 av[DI];
+#pragma GCC unroll 4
+        for (int i = 0; i < DI; i++) av[i] = _mm512_maskz_loadu_ps(mk, ar[i] + p);
+#pragma GCC unroll 6
+        for (int j = 0; j < DJ; j++) {
+            __m512 bv = _mm512_maskz_loadu_ps(mk, br[j] + p);
+#pragma GCC unroll 4
+            for (int i = 0; i < DI; i++) acc[i][j] = _mm512_fmadd_ps(av[i], bv, acc[i][j]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < DI; i++)
+#pragma GCC unroll 6
+        for (int j = 0; j < DJ; j++) out[i][j] = _mm512_reduce_add_ps(acc[i][j]);
+}
+
 static void dot_avx512(int m, int n, int len, const float *A, size_t lda, const float *B, size_t ldb,
                        float *C, size_t ldc)
 {
@@ -82,24 +122,10 @@ static void dot_avx512(int m, int n, int len, const float *A, size_t lda, const 
             /* rows past the edge re-read a valid row; their sums are dropped */
             for (int i = 0; i < DI; i++) ar[i] = A + (size_t)(i0 + i < m ? i0 + i : m - 1) * lda;
             for (int j = 0; j < DJ; j++) br[j] = B + (size_t)(j0 + j < n ? j0 + j : n - 1) * ldb;
-            __m512 acc[DI][DJ];
-#pragma GCC unroll 24
-            for (int i = 0; i < DI * DJ; i++) acc[i / DJ][i % DJ] = _mm512_setzero_ps();
-            for (int p = 0; p < len; p += 16) {
-                const __mmask16 mk = tail_mask(len - p);
-                __m512 av[DI];
-#pragma GCC unroll 4
-                for (int i = 0; i < DI; i++) av[i] = _mm512_maskz_loadu_ps(mk, ar[i] + p);
-#pragma GCC unroll 6
-                for (int j = 0; j < DJ; j++) {
-                    __m512 bv = _mm512_maskz_loadu_ps(mk, br[j] + p);
-#pragma GCC unroll 4
-                    for (int i = 0; i < DI; i++) acc[i][j] = _mm512_fmadd_ps(av[i], bv, acc[i][j]);
-                }
-            }
+            float out[DI][DJ];
+            dot_block(len, ar, br, out);
             for (int i = 0; i < DI && i0 + i < m; i++)
-                for (int j = 0; j < DJ && j0 + j < n; j++)
-                    C[(size_t)(i0 + i) * ldc + j0 + j] += _mm512_reduce_add_ps(acc[i][j]);
+                for (int j = 0; j < DJ && j0 + j < n; j++) C[(size_t)(i0 + i) * ldc + j0 + j] += out[i][j];
         }
 }
 

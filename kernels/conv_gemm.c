@@ -22,7 +22,7 @@
 #define KC_F 128
 #define NC_F 256
 #define KC_W 64
-#define NC_W 2048
+#define NC_W 1024
 
 static int is_pointwise(const lk_conv *c) { return c->k == 1 && c->stride == 1 && c->pad == 0; }
 static size_t up16(size_t x) { return (x + 15) & ~(size_t)15; }
