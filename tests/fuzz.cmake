@@ -5,10 +5,13 @@ if(LOOKOUT_FUZZ)
   if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
     message(FATAL_ERROR "LOOKOUT_FUZZ needs clang (CC=clang cmake ...), not ${CMAKE_C_COMPILER_ID}")
   endif()
+  # Coverage instrumentation in the libraries; every executable linking them (tests, benches,
+  # lookout itself) then needs the sanitizer runtimes, which also provide the coverage hooks.
   foreach(lib lookout_kernels lookout_dataset lookout_eval lookout_engine)
     if(TARGET ${lib})
       set_property(TARGET ${lib} APPEND PROPERTY COMPILE_OPTIONS
                    -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+      set_property(TARGET ${lib} APPEND PROPERTY INTERFACE_LINK_OPTIONS -fsanitize=address,undefined)
     endif()
   endforeach()
   file(GLOB LO_FUZZ_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_*.c)
