@@ -1,6 +1,6 @@
 /* conv_avx2.c — AVX2+FMA inner kernels (the fallback for CPUs without AVX-512): a 6 x 16 tile
  * (12 ymm accumulators) for the GEMM and 3 x 4 dot products for weight gradients. */
-#include "conv_internal.h"
+#include "im2col_impl.h"
 
 #include <immintrin.h>
 
@@ -128,4 +128,4 @@ static void dot_avx2(int m, int n, int len, const float *A, size_t lda, const fl
         }
 }
 
-const lk__isa lk__isa_avx2 = {MR, gemm_avx2, dot_avx2};
+const lk__isa lk__isa_avx2 = {MR, gemm_avx2, dot_avx2, im2col_panel_impl, col2im_panel_impl, mask_act_impl};

@@ -5,7 +5,7 @@
  * broadcasts of A feed 24 FMAs, enough independent chains to cover the FMA latency on both pipes.
  * Column tails use masked loads/stores, so any width runs on the same code.
  * dot: 4 x 6 dot products of long rows (weight gradients), 10 loads per 24 FMAs. */
-#include "conv_internal.h"
+#include "im2col_impl.h"
 
 #include <immintrin.h>
 
@@ -129,4 +129,4 @@ static void dot_avx512(int m, int n, int len, const float *A, size_t lda, const 
         }
 }
 
-const lk__isa lk__isa_avx512 = {MR, gemm_avx512, dot_avx512};
+const lk__isa lk__isa_avx512 = {MR, gemm_avx512, dot_avx512, im2col_panel_impl, col2im_panel_impl, mask_act_impl};

@@ -112,7 +112,7 @@ static void forward_worker(const job *j)
                 g.b = xn + (size_t)k0 * P + p0;
                 g.ldb = (size_t)P;
             } else {
-                lk__im2col_panel(c, xn, k0, kc, p0, np, col, NC_F);
+                j->isa->im2col(c, xn, k0, kc, p0, np, col, NC_F);
                 g.b = col;
                 g.ldb = NC_F;
             }
@@ -169,9 +169,9 @@ static void backward_data_worker(const job *j)
                 }
                 j->isa->gemm(&g);
             }
-            if (!pw) lk__col2im_panel(c, dcol, ldd, 0, KK, p0, np, dxn);
+            if (!pw) j->isa->col2im(c, dcol, ldd, 0, KK, p0, np, dxn);
         }
-        if (j->act != LK_ACT_NONE) lk__mask_act(dxn, j->act_y + (size_t)n * plane, plane, j->act, j->slope);
+        if (j->act != LK_ACT_NONE) j->isa->mask_act(dxn, j->act_y + (size_t)n * plane, plane, j->act, j->slope);
     }
 }
 
@@ -209,7 +209,7 @@ static void backward_weights_worker(const job *j)
             if (pw) {
                 j->isa->dot(M, kc, np, dyn, (size_t)P, xn + (size_t)k0 * P + p0, (size_t)P, dwp + k0, (size_t)KK);
             } else {
-                lk__im2col_panel(c, xn, k0, kc, p0, np, col, ldc);
+                j->isa->im2col(c, xn, k0, kc, p0, np, col, ldc);
                 j->isa->dot(M, kc, np, dyn, (size_t)P, col, (size_t)ldc, dwp + k0, (size_t)KK);
             }
         }

@@ -68,6 +68,12 @@ typedef struct {
     /* C[i][j] += sum_p A[i*lda + p] * B[j*ldb + p], i < m, j < n, p < len */
     void (*dot)(int m, int n, int len, const float *a, size_t lda, const float *b, size_t ldb,
                 float *c, size_t ldc);
+    /* lk__im2col_panel / lk__col2im_panel compiled for this ISA */
+    void (*im2col)(const lk_conv *c, const float *x, int k0, int kc, int p0, int np, float *dst,
+                   int ldd);
+    void (*col2im)(const lk_conv *c, const float *src, int lds, int k0, int kc, int p0, int np,
+                   float *dx);
+    void (*mask_act)(float *dx, const float *y, size_t n, lk_act act, float slope);
 } lk__isa;
 
 extern const lk__isa lk__isa_avx512;

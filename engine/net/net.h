@@ -81,7 +81,8 @@ float lo_net_loss_bce(lo_net *net, int index, const float *targets, const float 
 float *lo_net_input_grad(lo_net *net);
 int lo_net_threads(const lo_net *net);
 
-/* Per-layer timing for benchmarks (off by default; enabling resets the counters). */
+/* Per-layer timing for benchmarks (off by default; enabling resets the counters; on = 1 wall
+ * clock, 2 process CPU time per thread). */
 typedef struct {
     const char *name, *type;
     int c, h, w;                  /* output per image */
