@@ -5,9 +5,50 @@
  * broadcasts of A feed 24 FMAs, enough independent chains to cover the FMA latency on both pipes.
  * Column tails use masked loads/stores, so any width runs on the same code.
  * dot: 4 x 6 dot products of long rows (weight gradients), 10 loads per 24 FMAs. */
-#include "im2col_impl.h"
-
 #include <immintrin.h>
+
+/* Stride-2 unfold/fold with lane permutes instead of scalar element moves: rows are short (a
+ * 28-wide output row would otherwise be mostly scalar tail). Loads never pass s[2(n-1)]. */
+#define LK_HAVE_S2
+static inline __mmask16 s2_mask(int n) { return n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n > 0 ? n : 0)) - 1u); }
+
+static inline void copy_s2(float *d, const float *s, int n) /* d[j] = s[2j] */
+{
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    int j = 0;
+    for (; j + 16 < n; j += 16)
+        _mm512_storeu_ps(d + j, _mm512_permutex2var_ps(_mm512_loadu_ps(s + 2 * j), even, _mm512_loadu_ps(s + 2 * j + 16)));
+    if (j < n) {
+        const int r = n - j, span = 2 * r - 1; /* elements s[2j .. 2j + span) are needed */
+        __m512 a = _mm512_maskz_loadu_ps(s2_mask(span), s + 2 * j);
+        __m512 b = _mm512_maskz_loadu_ps(s2_mask(span - 16), s + 2 * j + 16);
+        _mm512_mask_storeu_ps(d + j, s2_mask(r), _mm512_permutex2var_ps(a, even, b));
+    }
+}
+
+static inline void add_s2(float *d, const float *s, int n) /* d[2j] += s[j] */
+{
+    const __m512i lo = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+    const __m512i hi = _mm512_setr_epi32(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
+    const __mmask16 ev = 0x5555;
+    int j = 0;
+    for (; j + 16 < n; j += 16) {
+        __m512 sv = _mm512_loadu_ps(s + j);
+        __m512 a = _mm512_loadu_ps(d + 2 * j), b = _mm512_loadu_ps(d + 2 * j + 16);
+        _mm512_storeu_ps(d + 2 * j, _mm512_mask_add_ps(a, ev, a, _mm512_permutexvar_ps(lo, sv)));
+        _mm512_storeu_ps(d + 2 * j + 16, _mm512_mask_add_ps(b, ev, b, _mm512_permutexvar_ps(hi, sv)));
+    }
+    if (j < n) {
+        const int r = n - j, span = 2 * r - 1;
+        const __mmask16 ma = s2_mask(span), mb = s2_mask(span - 16);
+        __m512 sv = _mm512_maskz_loadu_ps(s2_mask(r), s + j);
+        __m512 a = _mm512_maskz_loadu_ps(ma, d + 2 * j), b = _mm512_maskz_loadu_ps(mb, d + 2 * j + 16);
+        _mm512_mask_storeu_ps(d + 2 * j, ma, _mm512_mask_add_ps(a, ev, a, _mm512_permutexvar_ps(lo, sv)));
+        _mm512_mask_storeu_ps(d + 2 * j + 16, mb, _mm512_mask_add_ps(b, ev, b, _mm512_permutexvar_ps(hi, sv)));
+    }
+}
+
+#include "im2col_impl.h"
 
 #define MR 8
 

@@ -8,6 +8,18 @@
 
 #include <string.h>
 
+/* Stride-2 row copies; an ISA file may define these before including this header. */
+#ifndef LK_HAVE_S2
+static inline void copy_s2(float *d, const float *s, int n) /* d[j] = s[2j] */
+{
+    for (int j = 0; j < n; j++) d[j] = s[2 * j];
+}
+static inline void add_s2(float *d, const float *s, int n) /* d[2j] += s[j] */
+{
+    for (int j = 0; j < n; j++) d[2 * j] += s[j];
+}
+#endif
+
 /* Output columns ox in [*lo, *hi) read input columns inside [0, w). */
 static void valid_range(const lk_conv *c, int kx, int *lo, int *hi)
 {
@@ -47,8 +59,8 @@ static void im2col_panel_impl(const lk_conv *c, const float *x, int k0, int kc, 
                     if (b > a) memcpy(dd + (a - ox), row + a, sizeof(float) * (size_t)(b - a));
                     j = b > a ? b : j;
                 } else if (S == 2) { /* the common downsampling conv: a loop the vectorizer knows */
-                    float *o = dd - ox;
-                    for (; j < b; j++) o[j] = row[2 * j];
+                    if (b > j) copy_s2(dd + (j - ox), row + 2 * j, b - j);
+                    j = b > j ? b : j;
                 } else {
                     for (; j < b; j++) dd[j - ox] = row[j * S];
                 }
@@ -80,8 +92,9 @@ static void col2im_panel_impl(const lk_conv *c, const float *src, int lds, int k
                 int a = lo > ox ? lo : ox, b = hi < ox + len ? hi : ox + len;
                 if (S == 1)
                     for (int j = a; j < b; j++) row[j] += ss[j];
-                else if (S == 2)
-                    for (int j = a; j < b; j++) row[2 * j] += ss[j];
+                else if (S == 2) {
+                    if (b > a) add_s2(row + 2 * a, ss + a, b - a);
+                }
                 else
                     for (int j = a; j < b; j++) row[j * S] += ss[j];
             }
