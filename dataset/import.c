@@ -143,12 +143,15 @@ static int process_new(lds_rec *r, int64_t id, const char *stage, lds_error *war
 {
     size_t len;
     uint8_t *img = lds_read_file(r->src_path, LDS_MAX_BYTES, &len, err);
+    /* image-folder entries are named by their path already: do not say it twice */
+    int named = !strcmp(r->where, r->src_path);
     if (!img) {
-        lds_prefix_error(err, r->where);
+        if (!named) lds_prefix_error(err, r->where);
         return -1;
     }
     char what[1200];
-    snprintf(what, sizeof what, "%s: image %s", r->where, r->src_path);
+    if (named) snprintf(what, sizeof what, "%s", r->src_path);
+    else snprintf(what, sizeof what, "%s: image %s", r->where, r->src_path);
     int fmt = lds_sniff_format(img, len);
     int w, h, c;
     uint8_t *px = lds_decode8(img, len, what, 0, &w, &h, &c, err);
