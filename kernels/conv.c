@@ -9,7 +9,7 @@ int lk_conv_init(lk_conv *c, int n, int cin, int h, int w, int cout, int k, int 
 {
     c->n = n; c->cin = cin; c->h = h; c->w = w;
     c->cout = cout; c->k = k; c->stride = stride; c->pad = pad;
-    if (n < 1 || cin < 1 || h < 1 || w < 1 || cout < 1 || k < 1 || stride < 1 || pad < 0 || pad >= k)
+    if (n < 1 || cin < 1 || h < 1 || w < 1 || cout < 1 || k < 1 || k > 15 || stride < 1 || pad < 0 || pad >= k)
         return -1;
     c->oh = (h + 2 * pad - k) / stride + 1;
     c->ow = (w + 2 * pad - k) / stride + 1;

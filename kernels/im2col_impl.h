@@ -36,15 +36,18 @@ static void im2col_panel_impl(const lk_conv *c, const float *x, int k0, int kc, 
                       float *dst, int ldd)
 {
     const int K = c->k, S = c->stride, P = c->pad, ow = c->ow;
+    const int oy0 = p0 / ow, ox0 = p0 % ow; /* positions advance row by row: no division inside */
+    /* per-kx valid ranges and incremental (ci, ky, kx): no division per row (they dominated
+     * the cost of unfolding narrow layers) */
+    int lo_k[16], hi_k[16];
+    for (int t = 0; t < K && t < 16; t++) valid_range(c, t, &lo_k[t], &hi_k[t]);
+    int ci = k0 / (K * K), ky = (k0 / K) % K, kx = k0 % K;
     for (int r = k0; r < k0 + kc; r++) {
-        const int ci = r / (K * K), ky = (r / K) % K, kx = r % K;
         const float *xp = x + (size_t)ci * c->h * c->w;
         float *d = dst + (size_t)(r - k0) * ldd;
-        int lo, hi;
-        valid_range(c, kx, &lo, &hi);
-        int p = p0, end = p0 + np;
+        const int lo = lo_k[kx], hi = hi_k[kx];
+        int p = p0, end = p0 + np, oy = oy0, ox = ox0;
         while (p < end) {
-            int oy = p / ow, ox = p % ow;
             int len = ow - ox < end - p ? ow - ox : end - p;
             int iy = oy * S + ky - P;
             float *dd = d + (p - p0);
@@ -67,7 +70,10 @@ static void im2col_panel_impl(const lk_conv *c, const float *x, int k0, int kc, 
                 for (; j < ox + len; j++) dd[j - ox] = 0.f;
             }
             p += len;
+            ox = 0;
+            oy++;
         }
+        if (++kx == K) { kx = 0; if (++ky == K) { ky = 0; ci++; } }
     }
 }
 
@@ -75,15 +81,18 @@ static void col2im_panel_impl(const lk_conv *c, const float *src, int lds, int k
                       float *dx)
 {
     const int K = c->k, S = c->stride, P = c->pad, ow = c->ow;
+    const int oy0 = p0 / ow, ox0 = p0 % ow;
+    /* per-kx valid ranges and incremental (ci, ky, kx): no division per row (they dominated
+     * the cost of unfolding narrow layers) */
+    int lo_k[16], hi_k[16];
+    for (int t = 0; t < K && t < 16; t++) valid_range(c, t, &lo_k[t], &hi_k[t]);
+    int ci = k0 / (K * K), ky = (k0 / K) % K, kx = k0 % K;
     for (int r = k0; r < k0 + kc; r++) {
-        const int ci = r / (K * K), ky = (r / K) % K, kx = r % K;
         float *xp = dx + (size_t)ci * c->h * c->w;
         const float *s = src + (size_t)(r - k0) * lds;
-        int lo, hi;
-        valid_range(c, kx, &lo, &hi);
-        int p = p0, end = p0 + np;
+        const int lo = lo_k[kx], hi = hi_k[kx];
+        int p = p0, end = p0 + np, oy = oy0, ox = ox0;
         while (p < end) {
-            int oy = p / ow, ox = p % ow;
             int len = ow - ox < end - p ? ow - ox : end - p;
             int iy = oy * S + ky - P;
             if (iy >= 0 && iy < c->h) {
@@ -99,7 +108,10 @@ static void col2im_panel_impl(const lk_conv *c, const float *src, int lds, int k
                     for (int j = a; j < b; j++) row[j * S] += ss[j];
             }
             p += len;
+            ox = 0;
+            oy++;
         }
+        if (++kx == K) { kx = 0; if (++ky == K) { ky = 0; ci++; } }
     }
 }
 
