@@ -377,7 +377,8 @@ static void tb_new_section(tb_table *t, const char *title, int indent_level) {
 }
 
 static void tb_update_widths(tb_section *s, char **cells, int n) {
-    if (!s->n_max_w) {
+    if (!s->n_max_w) { /* Python: `if not self._max_widths` — an empty list starts over */
+        free(s->max_w);
         s->max_w = calloc((size_t)n + 1, sizeof *s->max_w);
         s->n_max_w = n;
         for (int i = 0; i < n; i++) s->max_w[i] = text_len(cells[i]);
@@ -393,6 +394,8 @@ static void tb_add_header(tb_table *t, char **headers, int n) {
     tb_section *s = tb_cur(t);
     tb_update_widths(s, headers, n);
     if (s->num_cols < 0) s->num_cols = n;
+    for (int i = 0; i < s->n_headers; i++) free(s->headers[i]); /* a later header replaces it */
+    free(s->headers);
     s->headers = malloc(sizeof *s->headers * (size_t)(n + 1));
     for (int i = 0; i < n; i++) s->headers[i] = strdup(headers[i]);
     s->n_headers = n;
