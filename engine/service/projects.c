@@ -53,6 +53,8 @@ int svc_create_project(lo_service *s, const cJSON *in, const uint8_t *b, size_t 
     if (g < 0) return -1;
     int rc = -1;
     cJSON *replay = NULL, *pj = NULL;
+    svc_fmt(p, sizeof p, "%s/projects", s->home);
+    svc_sweep_partial(p);
     int t = svc_token_check(s, "CreateProject", in, &replay, err);
     if (t < 0) goto done;
     if (t == 1) { *out = replay; rc = 0; goto done; }

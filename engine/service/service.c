@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -52,6 +53,24 @@ static int env_path(const char *name, const char *fallback, char *out, lo_error 
     return 0;
 }
 
+/* trash/<pid>.<rand> is what a delete renamed away; if that process died before removing it,
+ * finish the job (never touch a living process's entry). */
+static void sweep_trash(const char *home) {
+    char dir[SVC_PATH_MAX + 16];
+    svc_fmt(dir, sizeof dir, "%s/trash", home);
+    char **names;
+    size_t n;
+    if (svc_list_names(dir, &names, &n)) return;
+    for (size_t i = 0; i < n; i++) {
+        long pid = strtol(names[i], NULL, 10);
+        if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno != ESRCH)) continue;
+        char sub[SVC_PATH_MAX + 300];
+        svc_fmt(sub, sizeof sub, "%s/%s", dir, names[i]);
+        svc_rmtree(sub);
+    }
+    svc_free_names(names, n);
+}
+
 lo_service *lo_service_open(lo_error *err) {
     if (sodium_init() < 0) {
         lo_error_set(err, "InternalServerException", "libsodium failed to initialize");
@@ -74,6 +93,7 @@ lo_service *lo_service_open(lo_error *err) {
     char p[SVC_PATH_MAX + 16];
     svc_fmt(p, sizeof p, "%s/projects", s->home);
     if (svc_mkdirs(p, err)) goto fail;
+    sweep_trash(s->home);
     pthread_mutex_init(&s->mu, NULL);
     return s;
 fail:

@@ -226,6 +226,23 @@ int svc_lock_global(lo_service *s, lo_error *err) {
     return svc_lock(p, err);
 }
 
+/* Half-built folders (".new*") are only ever made under the lock that is now ours, so any found
+ * here belong to a command that was killed: garbage, never state. */
+static void sweep_partial(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, ".new", 4) != 0) continue;
+        char sub[SVC_PATH_MAX + 300];
+        svc_fmt(sub, sizeof sub, "%s/%s", dir, e->d_name);
+        svc_rmtree(sub);
+    }
+    closedir(d);
+}
+
+void svc_sweep_partial(const char *dir) { sweep_partial(dir); }
+
 int svc_lock_project(lo_service *s, const char *project, lo_error *err) {
     char dir[SVC_PATH_MAX], p[SVC_PATH_MAX + 16];
     svc_project_dir(s, project, dir);
@@ -244,6 +261,11 @@ int svc_lock_project(lo_service *s, const char *project, lo_error *err) {
                      project);
         return -1;
     }
+    char sub[SVC_PATH_MAX + 16];
+    svc_fmt(sub, sizeof sub, "%s/datasets", dir);
+    sweep_partial(sub);
+    svc_fmt(sub, sizeof sub, "%s/models", dir);
+    sweep_partial(sub);
     return fd;
 }
 

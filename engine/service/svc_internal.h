@@ -58,6 +58,8 @@ int svc_lock(const char *path, lo_error *err);
 void svc_unlock(int fd);
 int svc_lock_project(lo_service *s, const char *project, lo_error *err);
 int svc_lock_global(lo_service *s, lo_error *err);
+/* Removes ".new*" folders in dir (call with the lock that guards their creation). */
+void svc_sweep_partial(const char *dir);
 
 void svc_project_dir(const lo_service *s, const char *project, char *out);
 void svc_dataset_dir(const lo_service *s, const char *project, const char *type, char *out);

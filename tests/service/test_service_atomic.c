@@ -243,6 +243,41 @@ static void test_kill_create_delete_model(lo_service *s, int runs) {
     cJSON_Delete(o);
 }
 
+/* 6 update-dataset-entries at once: serialized by the project lock, none lost. */
+static void test_parallel_updates(lo_service *s) {
+    cJSON *o;
+    EXPECT_OK(o, s, "CreateProject", "{\"ProjectName\": \"u\"}");
+    cJSON_Delete(o);
+    EXPECT_OK(o, s, "CreateDataset", "{\"ProjectName\": \"u\", \"DatasetType\": \"test\"}");
+    cJSON_Delete(o);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/bkt/u' && for i in 0 1 2 3 4 5; do cp '%s/normal/normal-000'$i'.png' "
+             "'%s/bkt/u/'$i'.png'; done", lo_service_s3_root(s), folder, lo_service_s3_root(s));
+    CHECK(system(cmd) == 0, "copy images into the mirror");
+    enum { N = 6 };
+    pid_t pids[N];
+    for (int i = 0; i < N; i++) {
+        char json[512];
+        snprintf(json, sizeof json, "{\"ProjectName\": \"u\", \"DatasetType\": \"test\", \"Changes\": "
+                 "\"{\\\"source-ref\\\": \\\"s3://bkt/u/%d.png\\\", \\\"anomaly-label\\\": 0, "
+                 "\\\"anomaly-label-metadata\\\": {\\\"class-name\\\": \\\"normal\\\"}}\"}", i);
+        pids[i] = fork();
+        if (pids[i] == 0) {
+            execl(self_exe, self_exe, "child", "UpdateDatasetEntries", json, (char *)NULL);
+            _exit(127);
+        }
+    }
+    for (int i = 0; i < N; i++) {
+        int st = 0;
+        waitpid(pids[i], &st, 0);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "update %d succeeded", i);
+    }
+    EXPECT_OK(o, s, "DescribeDataset", "{\"ProjectName\": \"u\", \"DatasetType\": \"test\"}");
+    CHECK(t_num(o, "DatasetDescription.ImageStats.Total") == N, "all %d parallel updates kept: %g", N,
+          t_num(o, "DatasetDescription.ImageStats.Total"));
+    cJSON_Delete(o);
+}
+
 int main(int argc, char **argv) {
     if (argc > 3 && !strcmp(argv[1], "child")) return child_main(argv[2], argv[3]);
     ssize_t n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
@@ -261,6 +296,14 @@ int main(int argc, char **argv) {
     test_failed_writes(s);
     test_kill_create_dataset(s, 30);
     test_kill_create_delete_model(s, 25);
+    test_parallel_updates(s);
+    /* whatever the kills left half-built is swept by the next command that takes the lock */
+    cJSON *o = t_call(s, "TagResource", "{\"ResourceArn\": \"arn:aws:lookoutvision:local:000000000000:project/k\", "
+                      "\"Tags\": [{\"Key\": \"swept\", \"Value\": \"yes\"}]}");
+    cJSON_Delete(o);
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/projects", t_home);
+    CHECK(count_named(dir, ".new") == 0, "no half-built folders after the kills: %d", count_named(dir, ".new"));
     lo_service_close(s);
     return t_finish();
 }
