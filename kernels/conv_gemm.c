@@ -19,7 +19,7 @@
 #include <string.h>
 
 #define MR_MAX 8
-#define KC_F 128
+#define KC_F 192 /* most rows per forward k block; blocks are balanced (144 = 1 x 144, not 128 + 16) */
 #define NC_F 256
 #define KC_W 64
 #define NC_W 1024
@@ -49,9 +49,21 @@ static size_t panel_floats(const lk_conv *c)
     return up16(m > w ? m : w);
 }
 
+/* Weight gradients of small planes (P < 512, e.g. 14x14) gather several images into one panel so
+ * the dot products run over >= 512 positions instead of P (short dots are all reduction). */
+#define W_GROUP_LEN 1024
+static int w_group(const lk_conv *c)
+{
+    int P = c->oh * c->ow;
+    if (P >= 512) return 1;
+    int g = W_GROUP_LEN / P;
+    return g < 1 ? 1 : g > c->n ? c->n : g;
+}
+
 static size_t priv_floats(const lk_conv *c)
 {
-    return up16((size_t)c->cout * c->cin * c->k * c->k + c->cout);
+    /* partial dW + db, then the grouped dy panel */
+    return up16((size_t)c->cout * c->cin * c->k * c->k + c->cout) + (size_t)c->cout * (W_GROUP_LEN + 16);
 }
 
 size_t lk__conv_scratch_gemm(const lk_conv *c, int threads)
@@ -105,8 +117,9 @@ static void forward_worker(const job *j)
         const int np = P - p0 < NC_F ? P - p0 : NC_F;
         const float *xn = j->x + (size_t)n * c->cin * c->h * c->w;
         float *yn = j->y + (size_t)n * c->cout * P;
-        for (int k0 = 0; k0 < KK; k0 += KC_F) {
-            const int kc = KK - k0 < KC_F ? KK - k0 : KC_F;
+        const int nkb = (KK + KC_F - 1) / KC_F, kstep = (KK + nkb - 1) / nkb;
+        for (int k0 = 0; k0 < KK; k0 += kstep) {
+            const int kc = KK - k0 < kstep ? KK - k0 : kstep;
             lk__gemm_args g;
             if (pw) {
                 g.b = xn + (size_t)k0 * P + p0;
@@ -191,33 +204,58 @@ static void backward_weights_worker(const job *j)
 {
     const lk_conv *c = j->c;
     const int KK = c->cin * c->k * c->k, P = c->oh * c->ow, M = c->cout;
-    const int NC = P < NC_W ? P : NC_W, ldc = (int)up16((size_t)NC);
-    const int npan = (P + NC - 1) / NC, ntask = c->n * npan, pw = is_pointwise(c);
+    const int G = w_group(c);
+    /* a task is a column panel of one image, or (G > 1) G whole images side by side */
+    const int NC = G > 1 ? P : (P < NC_W ? P : NC_W);
+    const int npan = G > 1 ? 1 : (P + NC - 1) / NC;
+    const int ntask = G > 1 ? (c->n + G - 1) / G : c->n * npan, pw = is_pointwise(c);
+    const int ldc = (int)up16((size_t)(G > 1 ? G * P : NC));
     const size_t wn = (size_t)M * KK;
     const int nth = omp_get_num_threads(), me = omp_get_thread_num();
     float *col = j->panels + (size_t)me * j->pstride;
     float *dwp = col + panel_floats(c), *dbp = dwp + wn;
+    float *dyg = dwp + up16(wn + (size_t)M);
     memset(dwp, 0, (wn + (size_t)M) * sizeof(float));
 #pragma omp for schedule(static)
     for (int t = 0; t < ntask; t++) {
-        const int n = t / npan, p0 = (t % npan) * NC;
-        const int np = P - p0 < NC ? P - p0 : NC;
-        const float *xn = j->x + (size_t)n * c->cin * c->h * c->w;
-        const float *dyn = j->dy + (size_t)n * M * P + p0;
-        for (int k0 = 0; k0 < KK; k0 += KC_W) {
-            const int kc = KK - k0 < KC_W ? KK - k0 : KC_W;
-            if (pw) {
-                j->isa->dot(M, kc, np, dyn, (size_t)P, xn + (size_t)k0 * P + p0, (size_t)P, dwp + k0, (size_t)KK);
-            } else {
-                j->isa->im2col(c, xn, k0, kc, p0, np, col, ldc);
-                j->isa->dot(M, kc, np, dyn, (size_t)P, col, (size_t)ldc, dwp + k0, (size_t)KK);
+        const float *a;
+        size_t lda;
+        int len;
+        if (G > 1) {
+            const int n0 = t * G, g = c->n - n0 < G ? c->n - n0 : G;
+            for (int co = 0; co < M; co++)
+                for (int i = 0; i < g; i++)
+                    memcpy(dyg + (size_t)co * ldc + (size_t)i * P, j->dy + ((size_t)(n0 + i) * M + co) * P, (size_t)P * sizeof(float));
+            len = g * P;
+            a = dyg;
+            lda = (size_t)ldc;
+            for (int k0 = 0; k0 < KK; k0 += KC_W) {
+                const int kc = KK - k0 < KC_W ? KK - k0 : KC_W;
+                for (int i = 0; i < g; i++)
+                    j->isa->im2col(c, j->x + (size_t)(n0 + i) * c->cin * c->h * c->w, k0, kc, 0, P, col + (size_t)i * P, ldc);
+                j->isa->dot(M, kc, len, a, lda, col, (size_t)ldc, dwp + k0, (size_t)KK);
+            }
+        } else {
+            const int n = t / npan, p0 = (t % npan) * NC;
+            len = P - p0 < NC ? P - p0 : NC;
+            const float *xn = j->x + (size_t)n * c->cin * c->h * c->w;
+            a = j->dy + (size_t)n * M * P + p0;
+            lda = (size_t)P;
+            for (int k0 = 0; k0 < KK; k0 += KC_W) {
+                const int kc = KK - k0 < KC_W ? KK - k0 : KC_W;
+                if (pw) {
+                    j->isa->dot(M, kc, len, a, lda, xn + (size_t)k0 * P + p0, (size_t)P, dwp + k0, (size_t)KK);
+                } else {
+                    j->isa->im2col(c, xn, k0, kc, p0, len, col, ldc);
+                    j->isa->dot(M, kc, len, a, lda, col, (size_t)ldc, dwp + k0, (size_t)KK);
+                }
             }
         }
         if (j->db)
             for (int co = 0; co < M; co++) {
-                const float *r = dyn + (size_t)co * P;
+                const float *r = a + (size_t)co * lda;
                 float s = 0.f;
-                for (int i = 0; i < np; i++) s += r[i];
+                for (int i = 0; i < len; i++) s += r[i];
                 dbp[co] += s;
             }
     }
