@@ -4,9 +4,20 @@
 
 #include <math.h>
 
+static void normalize_row(float *q, const float *p, int hw, float a, float b, lk_act act, float slope)
+{
+    if (act == LK_ACT_RELU)
+        for (int j = 0; j < hw; j++) { float v = p[j] * a + b; q[j] = v > 0.f ? v : 0.f; }
+    else if (act == LK_ACT_LEAKY)
+        for (int j = 0; j < hw; j++) { float v = p[j] * a + b; q[j] = v > 0.f ? v : v * slope; }
+    else
+        for (int j = 0; j < hw; j++) q[j] = p[j] * a + b;
+}
+
 void lk_bn_forward_train(int n, int c, int hw, const float *x, const float *gamma,
                          const float *beta, float *y, float *mean, float *invstd,
-                         float *run_mean, float *run_var, float momentum, float eps, int threads)
+                         float *run_mean, float *run_var, float momentum, float eps, lk_act act,
+                         float slope, int threads)
 {
     const double cnt = (double)n * hw;
 LK_PFOR(lk__threads(threads), int, ch, c, {
@@ -31,14 +42,15 @@ LK_PFOR(lk__threads(threads), int, ch, c, {
         for (int i = 0; i < n; i++) {
             const float *p = x + ((size_t)i * c + ch) * hw;
             float *q = y + ((size_t)i * c + ch) * hw;
-            for (int j = 0; j < hw; j++) q[j] = p[j] * a + b;
+            normalize_row(q, p, hw, a, b, act, slope);
         }
     });
 }
 
 void lk_bn_forward_infer(int n, int c, int hw, const float *x, const float *gamma,
                          const float *beta, const float *run_mean, const float *run_var,
-                         float eps, float *y, float *mean, float *invstd, int threads)
+                         float eps, float *y, float *mean, float *invstd, lk_act act,
+                         float slope, int threads)
 {
 LK_PFOR(lk__threads(threads), int, ch, c, {
         const float is = 1.f / sqrtf(run_var[ch] + eps);
@@ -48,13 +60,13 @@ LK_PFOR(lk__threads(threads), int, ch, c, {
         for (int i = 0; i < n; i++) {
             const float *p = x + ((size_t)i * c + ch) * hw;
             float *q = y + ((size_t)i * c + ch) * hw;
-            for (int j = 0; j < hw; j++) q[j] = p[j] * a + b;
+            normalize_row(q, p, hw, a, b, act, slope);
         }
     });
 }
 
 void lk_bn_backward(int n, int c, int hw, const float *x, const float *dy, const float *gamma,
-                    const float *mean, const float *invstd, int frozen, float *dx,
+                    const float *mean, const float *invstd, int frozen, float *dx, int accumulate,
                     float *dgamma, float *dbeta, int threads)
 {
     const float cnt = (float)n * (float)hw;
@@ -79,7 +91,10 @@ LK_PFOR(lk__threads(threads), int, ch, c, {
             const float *p = x + ((size_t)i * c + ch) * hw;
             const float *g = dy + ((size_t)i * c + ch) * hw;
             float *d = dx + ((size_t)i * c + ch) * hw;
-            for (int j = 0; j < hw; j++) d[j] += k * (g[j] - c0 - (p[j] - m) * c1);
+            if (accumulate)
+                for (int j = 0; j < hw; j++) d[j] += k * (g[j] - c0 - (p[j] - m) * c1);
+            else
+                for (int j = 0; j < hw; j++) d[j] = k * (g[j] - c0 - (p[j] - m) * c1);
         }
     });
 }

@@ -86,17 +86,20 @@ void lk_zero(size_t count, float *y, int threads);
 /* ---- Batch normalization over N*H*W per channel. */
 /* Training: batch statistics, saved mean/invstd for backward, running stats updated with momentum
  * (PyTorch convention: run = (1-m)*run + m*batch, running var unbiased). */
+/* act: an activation applied in the same pass (BN -> ReLU without a second trip to memory). */
 void lk_bn_forward_train(int n, int c, int hw, const float *x, const float *gamma,
                          const float *beta, float *y, float *mean, float *invstd,
-                         float *run_mean, float *run_var, float momentum, float eps, int threads);
+                         float *run_mean, float *run_var, float momentum, float eps, lk_act act,
+                         float slope, int threads);
 /* Inference: running stats; also fills mean/invstd (if non-NULL) for a frozen backward. */
 void lk_bn_forward_infer(int n, int c, int hw, const float *x, const float *gamma,
                          const float *beta, const float *run_mean, const float *run_var,
-                         float eps, float *y, float *mean, float *invstd, int threads);
+                         float eps, float *y, float *mean, float *invstd, lk_act act,
+                         float slope, int threads);
 /* frozen = 0: gradient through the batch statistics; 1: statistics treated as constants. */
-/* dx may be NULL (input needs no gradient). */
+/* dx may be NULL (input needs no gradient); accumulate = 0 overwrites dx instead of adding. */
 void lk_bn_backward(int n, int c, int hw, const float *x, const float *dy, const float *gamma,
-                    const float *mean, const float *invstd, int frozen, float *dx,
+                    const float *mean, const float *invstd, int frozen, float *dx, int accumulate,
                     float *dgamma, float *dbeta, int threads);
 
 /* ---- Pooling and resampling. Output sizes: (h + 2*pad - k) / stride + 1. */

@@ -70,8 +70,8 @@ static void plan_backward_fusion(lo_net *net)
     }
     for (int i = 0; i < net->nlayers; i++) {
         lo_layer *l = &net->layers[i];
-        if (l->type != LO_L_CONV && l->type != LO_L_RELU && l->type != LO_L_LEAKY) continue;
-        if (l->type != LO_L_CONV && l->bwd_absorbed) continue;
+        if (l->type != LO_L_CONV && l->type != LO_L_RELU && l->type != LO_L_LEAKY && l->type != LO_L_BN) continue;
+        if ((l->type == LO_L_RELU || l->type == LO_L_LEAKY) && l->bwd_absorbed) continue;
         int q = l->in[0];
         if (q < 0) continue;
         lo_layer *ql = &net->layers[q];
@@ -122,11 +122,12 @@ lo_net *lo_net_create(const char *arch_json, const lo_net_config *cfg, char *err
             size_t hw = in < 0 ? (size_t)net->h * net->w : (size_t)net->layers[in].h * net->layers[in].w;
             if (2 * hw * net->threads > scratch) scratch = 2 * hw * net->threads;
         }
-        /* conv -> relu/leaky with nothing else reading the conv: the activation runs in the
-         * convolution's epilogue and the conv output is never stored separately. */
+        /* conv or bn -> relu/leaky with nothing else reading it: the activation runs in the
+         * producer's output pass and the pre-activation tensor is never stored (neither's
+         * backward needs it: conv reads its input, bn its input and statistics). */
         if ((l->type == LO_L_RELU || l->type == LO_L_LEAKY) && l->in[0] >= 0) {
             lo_layer *p = &net->layers[l->in[0]];
-            if (p->type == LO_L_CONV && !p->is_output && consumers(net, l->in[0]) == 1) {
+            if ((p->type == LO_L_CONV || p->type == LO_L_BN) && !p->is_output && consumers(net, l->in[0]) == 1) {
                 p->fused_into = i;
                 p->fused_act = l->type == LO_L_RELU ? LK_ACT_RELU : LK_ACT_LEAKY;
                 p->slope = l->slope;
@@ -266,11 +267,11 @@ static void layer_forward(lo_net *net, lo_layer *l, int training)
         float *st = net->state + l->soff;
         if (training) {
             lk_bn_forward_train(B, l->c, l->h * l->w, x, W, net->params + l->boff, l->y, l->mean,
-                                l->invstd, st, st + l->c, l->momentum, l->eps, T);
+                                l->invstd, st, st + l->c, l->momentum, l->eps, l->fused_act, l->slope, T);
             l->bn_frozen = 0;
         } else {
             lk_bn_forward_infer(B, l->c, l->h * l->w, x, W, net->params + l->boff, st, st + l->c,
-                                l->eps, l->y, l->mean, l->invstd, T);
+                                l->eps, l->y, l->mean, l->invstd, l->fused_act, l->slope, T);
             l->bn_frozen = 1;
         }
         break;
@@ -352,8 +353,8 @@ static void layer_backward(lo_net *net, lo_layer *l, const unsigned char *need)
         if (net->profile) l->t_bwd_data += prof_now(net) - t0;
         return;
     case LO_L_BN:
-        lk_bn_backward(B, l->c, l->h * l->w, x, l->dy, W, l->mean, l->invstd, l->bn_frozen, dx, dW,
-                       net->grads + l->boff, T);
+        lk_bn_backward(B, l->c, l->h * l->w, x, l->dy, W, l->mean, l->invstd, l->bn_frozen, dx,
+                       !l->dx_overwrite, dW, net->grads + l->boff, T);
         break;
     case LO_L_RELU:
     case LO_L_LEAKY: {

@@ -26,9 +26,9 @@ typedef struct {
     /* parameters: conv/linear weights+bias, bn gamma (w) + beta (b) */
     size_t woff, wcount, boff, bcount, soff;
     lk_conv conv;
-    lk_act fused_act;          /* conv: activation applied in its epilogue (a fused relu) */
-    int fused_into;            /* conv: index of the relu whose output it writes, else -1 */
-    int fused_from;            /* relu: the conv that computes it, else -1 */
+    lk_act fused_act;          /* conv/bn: activation applied in its output pass (a fused relu) */
+    int fused_into;            /* conv/bn: index of the relu whose output it writes, else -1 */
+    int fused_from;            /* relu: the conv/bn that computes it, else -1 */
     int is_output;
     /* backward fusion (decided at create): */
     int bwd_absorbed;          /* relu/leaky whose backward runs inside the next conv's bwd-data */
