@@ -148,59 +148,82 @@ static float *build_taps(int n_in, int n_out, lds_tap *taps)
     return wts;
 }
 
-void lds_resize_to_planar(const uint8_t *src, int w, int h, int src_c, float *dst, int dst_c, int out_w,
-                          int out_h)
+/* Converts one source row to dst_c float planes of width w (alpha is ignored: Lookout's images
+ * are opaque photographs), then resizes it horizontally into hrow[dst_c][out_w]. */
+static void convert_row(const uint8_t *s, int w, int src_c, int dst_c, float *row, const lds_tap *tx,
+                        const float *wx, int out_w, float *hrow)
 {
-    lds_tap *tx = malloc(sizeof(lds_tap) * (size_t)out_w), *ty = malloc(sizeof(lds_tap) * (size_t)out_h);
-    float *wx = tx ? build_taps(w, out_w, tx) : NULL, *wy = ty ? build_taps(h, out_h, ty) : NULL;
-    float *row = malloc(sizeof(float) * (size_t)w * (size_t)dst_c);
-    float *tmp = malloc(sizeof(float) * (size_t)dst_c * (size_t)h * (size_t)out_w);
-    if (!tx || !ty || !wx || !wy || !row || !tmp) {
-        /* out of memory for a few KB: leave a defined (black) result rather than crash */
-        memset(dst, 0, sizeof(float) * (size_t)dst_c * (size_t)out_w * (size_t)out_h);
-        goto done;
-    }
     const float inv = 1.0f / 255.0f;
-    for (int y = 0; y < h; y++) {
-        const uint8_t *s = src + (size_t)y * (size_t)w * (size_t)src_c;
-        /* channel conversion (alpha is ignored: Lookout's images are opaque photographs) */
+    if (src_c >= 3) {
         for (int x = 0; x < w; x++, s += src_c) {
-            float r, g, b;
-            if (src_c >= 3) {
-                r = s[0] * inv; g = s[1] * inv; b = s[2] * inv;
-            } else {
-                r = g = b = s[0] * inv;
-            }
+            float r = s[0] * inv, g = s[1] * inv, b = s[2] * inv;
             if (dst_c == 1) {
-                row[x] = src_c >= 3 ? 0.299f * r + 0.587f * g + 0.114f * b : r;
+                row[x] = 0.299f * r + 0.587f * g + 0.114f * b;
             } else {
                 row[x] = r;
                 row[w + x] = g;
                 row[2 * w + x] = b;
             }
         }
-        for (int c = 0; c < dst_c; c++) {
-            const float *rc = row + (size_t)c * (size_t)w;
-            float *o = tmp + ((size_t)c * (size_t)h + (size_t)y) * (size_t)out_w;
-            for (int x = 0; x < out_w; x++) {
-                const lds_tap *t = &tx[x];
-                float acc = 0;
-                for (int k = 0; k < t->count; k++) acc += wx[t->woff + k] * rc[t->start + k];
-                o[x] = acc;
-            }
+    } else {
+        for (int x = 0; x < w; x++, s += src_c) {
+            float v = s[0] * inv;
+            row[x] = v;
+            if (dst_c == 3) row[w + x] = row[2 * w + x] = v;
         }
     }
     for (int c = 0; c < dst_c; c++) {
-        const float *tc = tmp + (size_t)c * (size_t)h * (size_t)out_w;
-        float *oc = dst + (size_t)c * (size_t)out_h * (size_t)out_w;
-        for (int y = 0; y < out_h; y++) {
-            const lds_tap *t = &ty[y];
-            float *o = oc + (size_t)y * (size_t)out_w;
-            const float *r0 = tc + (size_t)t->start * (size_t)out_w;
+        const float *rc = row + (size_t)c * (size_t)w;
+        float *o = hrow + (size_t)c * (size_t)out_w;
+        for (int x = 0; x < out_w; x++) {
+            const lds_tap *t = &tx[x];
+            const float *wt = wx + t->woff, *in = rc + t->start;
+            float acc = 0;
+            for (int k = 0; k < t->count; k++) acc += wt[k] * in[k];
+            o[x] = acc;
+        }
+    }
+}
+
+/* Separable resize streamed row by row: horizontally resized source rows live in a small ring
+ * (as many rows as the widest vertical tap), so no image-sized temporary is allocated — fresh
+ * multi-megabyte buffers cost page faults on every image. */
+void lds_resize_to_planar(const uint8_t *src, int w, int h, int src_c, float *dst, int dst_c, int out_w,
+                          int out_h)
+{
+    lds_tap *tx = malloc(sizeof(lds_tap) * (size_t)out_w), *ty = malloc(sizeof(lds_tap) * (size_t)out_h);
+    float *wx = tx ? build_taps(w, out_w, tx) : NULL, *wy = ty ? build_taps(h, out_h, ty) : NULL;
+    int ring_n = 1;
+    for (int y = 0; ty && wy && y < out_h; y++)
+        if (ty[y].count > ring_n) ring_n = ty[y].count;
+    const size_t hsz = (size_t)dst_c * (size_t)out_w;
+    float *row = malloc(sizeof(float) * (size_t)w * (size_t)dst_c);
+    float *ring = malloc(sizeof(float) * hsz * (size_t)ring_n);
+    int *ring_row = malloc(sizeof(int) * (size_t)ring_n);
+    if (!tx || !ty || !wx || !wy || !row || !ring || !ring_row) {
+        /* out of memory for a few KB: leave a defined (black) result rather than crash */
+        memset(dst, 0, sizeof(float) * (size_t)dst_c * (size_t)out_w * (size_t)out_h);
+        goto done;
+    }
+    for (int k = 0; k < ring_n; k++) ring_row[k] = -1;
+    const size_t oplane = (size_t)out_w * (size_t)out_h;
+    for (int y = 0; y < out_h; y++) {
+        const lds_tap *t = &ty[y];
+        for (int k = 0; k < t->count; k++) {
+            int sy = t->start + k, slot = sy % ring_n;
+            if (ring_row[slot] != sy) {
+                convert_row(src + (size_t)sy * (size_t)w * (size_t)src_c, w, src_c, dst_c, row, tx, wx, out_w,
+                            ring + (size_t)slot * hsz);
+                ring_row[slot] = sy;
+            }
+        }
+        for (int c = 0; c < dst_c; c++) {
+            float *o = dst + (size_t)c * oplane + (size_t)y * (size_t)out_w;
+            const float *r0 = ring + (size_t)(t->start % ring_n) * hsz + (size_t)c * (size_t)out_w;
             float w0 = wy[t->woff];
             for (int x = 0; x < out_w; x++) o[x] = w0 * r0[x];
             for (int k = 1; k < t->count; k++) {
-                const float *rk = r0 + (size_t)k * (size_t)out_w;
+                const float *rk = ring + (size_t)((t->start + k) % ring_n) * hsz + (size_t)c * (size_t)out_w;
                 float wk = wy[t->woff + k];
                 for (int x = 0; x < out_w; x++) o[x] += wk * rk[x];
             }
@@ -212,7 +235,8 @@ done:
     free(wx);
     free(wy);
     free(row);
-    free(tmp);
+    free(ring);
+    free(ring_row);
 }
 
 void lds_resize_nearest_u8(const uint8_t *src, int w, int h, uint8_t *dst, int out_w, int out_h)
