@@ -6,6 +6,7 @@
 #include "tds_util.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <math.h>
 
 static const char *g_data;
@@ -78,7 +79,7 @@ static void folder_case(const char *tmp, const char *name, const char *split, in
     lds_free(set);
 }
 
-/* manifest.csv -> Ground Truth manifest with s3://data/<name>/... refs (S3 root = parent of data). */
+/* manifest.csv -> Ground Truth manifest with s3://data/<name>/... refs. */
 static char *manifest_from_csv(const char *name, const char *split, int *n_lines)
 {
     char path[1024];
@@ -132,6 +133,25 @@ static char *manifest_from_csv(const char *name, const char *split, int *n_lines
     return out;
 }
 
+/* Mirrors a shared dataset into the temporary S3 root with hard links (copies across devices):
+ * the manifests then point at s3://data/<name>/... inside a root the test owns. */
+static void mirror_tree(const char *src, const char *dst)
+{
+    tds_mkdirs(dst);
+    DIR *d = opendir(src);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char *s = tds_join(src, e->d_name), *t = tds_join(dst, e->d_name);
+        struct stat st;
+        if (stat(s, &st) == 0 && S_ISDIR(st.st_mode)) mirror_tree(s, t);
+        else if (S_ISREG(st.st_mode) && !tds_exists(t)) tds_place(s, t);
+        free(s);
+        free(t);
+    }
+    if (d) closedir(d);
+}
+
 static void manifest_case(const char *tmp, const char *name, const char *split)
 {
     char what[256], man[1024], dst[1024];
@@ -144,10 +164,13 @@ static void manifest_case(const char *tmp, const char *name, const char *split)
     snprintf(dst, sizeof dst, "%s/manifest-%s-%s", tmp, name, *split ? split : "all");
     tds_write_text(man, text);
     free(text);
-    char *s3_root = tds_join(g_data, "..");
+    char s3_root[1024], src[1024], mirror[2200];
+    snprintf(s3_root, sizeof s3_root, "%s/s3", tmp);
+    snprintf(src, sizeof src, "%s/%s", g_data, name);
+    snprintf(mirror, sizeof mirror, "%s/data/%s", s3_root, name);
+    mirror_tree(src, mirror);
     lds_error warn = {{0}}, err = {{0}};
     int rc = lds_import_manifest(dst, man, s3_root, &warn, &err);
-    free(s3_root);
     CHECK(rc == 0, "%s: %s", what, err.message);
     if (rc) return;
     check_stats(dst, what, tds_csv_count(g_data, name, split, "normal"), tds_csv_count(g_data, name, split, "anomaly"));
