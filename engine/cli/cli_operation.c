@@ -548,7 +548,12 @@ int lo_cli_run_operation(const lo_cli_operation *op, int argc, char **argv) {
         goto done;
     }
     cJSON *shown = lo_cli_output_prepare(op->output, result);
+    cJSON *resume = NULL;
+    if (paginate && !strcmp(format, "text")) /* the AWS CLI prints the resume token last: NEXTTOKEN\t... */
+        resume = cJSON_DetachItemFromObjectCaseSensitive(shown, op->output_token);
     rc = print_formatted(format, shown, op->name);
+    if (cJSON_IsString(resume)) printf("%s\t%s\n", "NEXTTOKEN", resume->valuestring);
+    cJSON_Delete(resume);
     cJSON_Delete(shown);
     cJSON_Delete(result);
 done:

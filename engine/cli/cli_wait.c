@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 
 static double now_s(void) {
     struct timespec ts;
@@ -49,10 +50,15 @@ static void draw_bar(const char *status, const char *msg, double elapsed, int ti
     }
     bar[width] = 0;
     int secs = (int)elapsed;
-    char line[160];
+    char line[640];
     snprintf(line, sizeof line, "[%s] %-17s %d:%02d  %s", bar, status ? status : "", secs / 60, secs % 60,
              msg ? msg : "");
-    fprintf(stderr, "\r%-100.100s", line);
+    /* one line that never wraps, or the carriage return cannot redraw it */
+    struct winsize ws;
+    int cols = ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 ? ws.ws_col - 1 : 79;
+    for (char *c = line; *c; c++)
+        if ((unsigned char)*c < 0x20) *c = ' ';
+    fprintf(stderr, "\r%-*.*s", cols, cols, line);
     fflush(stderr);
 }
 
@@ -85,8 +91,10 @@ int lo_cli_wait_trained(lo_service *s, const char *project, const char *version,
         const cJSON *md = cJSON_GetObjectItemCaseSensitive(out, "ModelDescription");
         const cJSON *st = cJSON_GetObjectItemCaseSensitive(md, "Status");
         const cJSON *msg = cJSON_GetObjectItemCaseSensitive(md, "StatusMessage");
-        const char *status = cJSON_IsString(st) ? st->valuestring : "";
-        const char *message = cJSON_IsString(msg) ? msg->valuestring : NULL;
+        /* copies: the bar is redrawn after the response is freed */
+        char status[64], message[512];
+        snprintf(status, sizeof status, "%s", cJSON_IsString(st) ? st->valuestring : "");
+        snprintf(message, sizeof message, "%s", cJSON_IsString(msg) ? msg->valuestring : "");
         double elapsed = now_s() - t0;
         if (progress) draw_bar(status, message, elapsed, tick++);
         if (is_trained_state(status)) {
@@ -99,7 +107,7 @@ int lo_cli_wait_trained(lo_service *s, const char *project, const char *version,
             if (progress) fputs("\n", stderr);
             fprintf(stderr, "\nWaiter ModelTrained failed: Waiter encountered a terminal failure state: For expression "
                             "\"ModelDescription.Status\" we matched expected path: \"%s\"%s%s\n",
-                    status, message ? "\nStatusMessage: " : "", message ? message : "");
+                    status, *message ? "\nStatusMessage: " : "", message);
             if (final) *final = out;
             else cJSON_Delete(out);
             return LO_CLI_EXIT_OTHER;

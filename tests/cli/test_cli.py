@@ -131,7 +131,7 @@ raw = t.json('list-projects', '--no-paginate', '--max-results', '4')
 t.check(len(raw['Projects']) == 4 and raw.get('NextToken'), '--no-paginate --max-results 4: one service page')
 t.expect(252, ['list-projects', '--no-paginate', '--max-items', '2'], r'Cannot specify --no-paginate along with')
 txt = t.ok('list-projects', '--max-items', '2', '--output', 'text')
-t.check(txt.count('PROJECTS\t') == 2, 'paginated text output: %r' % txt)
+t.check(txt.count('PROJECTS\t') == 2 and re.search(r'\nNEXTTOKEN\t\S+\n$', txt), 'paginated text output: %r' % txt)
 
 # ---- datasets: ImageFolder shorthand, GroundTruthManifest JSON, entries, update ----------------
 small_dir = image_folder(os.path.join(t.tmp.name, 'small'), 3, 2)
