@@ -1,6 +1,7 @@
 /* accuracy_protocol.c — issue 5's accuracy protocol: which images of a shared dataset are train
- * and which are test, laid out as two ImageFolder trees of symlinks (normal/, anomaly/, mask/)
- * that `lds_import_folder` or `lookout create-dataset --dataset-source ImageFolder=...` import.
+ * and which are test, laid out as two ImageFolder trees (normal/, anomaly/, mask/) that
+ * `lds_import_folder` or `lookout create-dataset --dataset-source ImageFolder=...` import. Files are
+ * hard links (the import refuses symlinks that leave the folder), copies across file systems.
  *
  *  - where manifest.csv has a split column, it is used;
  *  - otherwise each label's image paths are sorted and index i with i % 10 in {2, 5, 8} is test;
@@ -47,6 +48,20 @@ static int mkdirs(const char *path) {
     return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* hard link, or a copy when src is on another file system */
+static int place(const char *src, const char *dst) {
+    if (link(src, dst) == 0 || errno == EEXIST) return 0;
+    FILE *in = fopen(src, "rb"), *out = in ? fopen(dst, "wb") : NULL;
+    int rc = in && out ? 0 : -1;
+    char buf[65536];
+    size_t n;
+    while (rc == 0 && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, out) != n) rc = -1;
+    if (in) fclose(in);
+    if (out && fclose(out) != 0) rc = -1;
+    return rc;
+}
+
 static int link_into(const char *data_dir, const row *r, const char *dest, char *err, size_t errlen) {
     char src[8192], dst[8192], sub[4600];
     const char *base = strrchr(r->image, '/');
@@ -55,7 +70,7 @@ static int link_into(const char *data_dir, const row *r, const char *dest, char 
     if (mkdirs(sub) != 0) return snprintf(err, errlen, "cannot create %s: %s", sub, strerror(errno)), -1;
     snprintf(src, sizeof src, "%s/%s", data_dir, r->image);
     snprintf(dst, sizeof dst, "%s/%s", sub, base);
-    if (symlink(src, dst) != 0 && errno != EEXIST)
+    if (place(src, dst) != 0)
         return snprintf(err, errlen, "cannot link %s: %s", dst, strerror(errno)), -1;
     if (r->mask[0] && strcmp(r->label, "anomaly") == 0) {
         /* the ImageFolder layout finds the mask by the image's stem */
@@ -67,7 +82,7 @@ static int link_into(const char *data_dir, const row *r, const char *dest, char 
         if (mkdirs(sub) != 0) return snprintf(err, errlen, "cannot create %s", sub), -1;
         snprintf(src, sizeof src, "%s/%s", data_dir, r->mask);
         snprintf(dst, sizeof dst, "%s/%s.png", sub, stem);
-        if (symlink(src, dst) != 0 && errno != EEXIST)
+        if (place(src, dst) != 0)
             return snprintf(err, errlen, "cannot link %s: %s", dst, strerror(errno)), -1;
     }
     return 0;

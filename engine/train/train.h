@@ -24,6 +24,7 @@ typedef struct {
     /* Progress for describe-model's StatusMessage and a foreground bar; may be NULL. */
     void (*progress)(void *ctx, double fraction, const char *message);
     void *progress_ctx;
+    int max_steps;          /* 0 = the recipe's; else caps the training steps per member (tests) */
 } lo_train_request;
 
 /* One scored test image. */

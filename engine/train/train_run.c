@@ -13,9 +13,10 @@
  *     logistic fit on the same scores, centred on the threshold.
  *  4. The model is the ensemble of the k fold members (mean logit): no retraining on all data, so
  *     the scores the threshold was chosen on come from models like the ones that serve.
- * Steps per member follow the training set's size, capped by the wall-clock budget through a
- * fixed pixel-throughput estimate (so a run is reproducible for a seed and thread count); a slower
- * machine is caught by a hard deadline (logged: that run is then not reproducible).
+ * Steps per member follow the training set's size (so a run is reproducible for a seed and thread
+ * count). When the first member shows the machine is too slow for the wall-clock budget, the
+ * second candidate is skipped and the remaining members are shortened (logged: that run then
+ * depends on timing); a hard deadline stops anything that still overruns.
  */
 #define _GNU_SOURCE
 #include "train_member.h"
@@ -34,9 +35,6 @@
 #define LO_FOLDS 4
 #define LO_BATCH 16
 #define LO_TEST_FRACTION 0.2
-/* Pixel-images per second per thread the budget plan assumes (measured on the reference box,
- * Zen 5, compact-fcn); the plan uses 80 % of the budget for training. */
-#define LO_PIXELS_PER_S_PER_THREAD 2.0e6
 
 static const int lo_candidate_sides[2] = {224, 320};
 
@@ -289,7 +287,6 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
     double t0 = lo_now_s();
     uint64_t seed = req->seed ? req->seed : LO_DEFAULT_SEED;
     double budget = req->time_budget_s > 0 ? req->time_budget_s : LO_DEFAULT_BUDGET_S;
-    int threads = req->threads > 0 ? req->threads : 2;
     if (!req->train_dir || !req->model_dir) return fail(err, "training: train_dir and model_dir are required");
     const char *arch_name = req->arch ? req->arch : "compact-fcn";
     const char *arch_json = lo_train_arch_json(arch_name);
@@ -356,7 +353,7 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
     logf_(req->log, "training on %zu images (%d normal, %d anomalous%s), testing on %zu (%s); architecture %s; "
                     "seed %llu, %d threads, budget %.0f s", n_train, n_norm, n_anom,
           with_masks ? ", with masks" : "", n_test, te ? "separate test dataset" : "split from the dataset",
-          arch_name, (unsigned long long)seed, threads, budget);
+          arch_name, (unsigned long long)seed, req->threads, budget);
     if (n_anom == 0)
         logf_(req->log, "no anomalous training images: normal-only mode (defects are synthetic)");
 
@@ -370,18 +367,13 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
         cand[n_cand].w = w;
         n_cand++;
     }
-    /* steps: ~30 passes over a fold's training images, 150..400 steps, within the budget */
+    /* steps: ~30 passes over a fold's training images, 150..400 steps */
     double fold_n = (double)n_train * (LO_FOLDS - 1) / LO_FOLDS;
     int want_steps = (int)lround(30.0 * fold_n / LO_BATCH);
     want_steps = want_steps < 150 ? 150 : want_steps > 400 ? 400 : want_steps;
-    double px_per_s = LO_PIXELS_PER_S_PER_THREAD * threads;
-    double pixel_steps = 0; /* pixel-images of the whole plan at want_steps */
-    for (int k = 0; k < n_cand; k++)
-        pixel_steps += (double)cand[k].h * cand[k].w * LO_BATCH * want_steps;
-    pixel_steps += (double)cand[n_cand - 1].h * cand[n_cand - 1].w * LO_BATCH * want_steps * (LO_FOLDS - 1);
-    double scale = fmin(1.0, 0.8 * budget * px_per_s / pixel_steps);
+    if (req->max_steps > 0 && want_steps > req->max_steps) want_steps = req->max_steps;
     for (int k = 0; k < n_cand; k++) {
-        cand[k].steps = (int)fmax(20, floor(want_steps * scale));
+        cand[k].steps = want_steps;
         cand[k].oof = calloc(n_train, sizeof(float));
         cand[k].oof_synth = calloc(n_train, sizeof(float));
         if (lo_bank_load(&cand[k].bank, tr, train_items, n_train, channels, cand[k].h, cand[k].w, with_masks, err))
@@ -391,24 +383,39 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
     lo_bank_stats(&cand[0].bank, mean, std);
     lo_augment_config aug = {.flip_h = 1, .flip_v = 1, .shift = 0.05f, .brightness = 0.08f,
                              .contrast = 0.15f, .noise = 0.02f};
-    logf_(req->log, "plan: %d folds, %d candidate(s) (%dx%d%s%dx%d), %d steps of %d images per member%s",
-          LO_FOLDS, n_cand, cand[0].w, cand[0].h, n_cand > 1 ? " and " : "", n_cand > 1 ? cand[1].w : 0,
-          n_cand > 1 ? cand[1].h : 0, cand[0].steps, LO_BATCH,
-          scale < 1 ? " (shortened to fit the time budget)" : "");
+    char cands[64];
+    if (n_cand > 1) snprintf(cands, sizeof cands, "%dx%d and %dx%d", cand[0].w, cand[0].h, cand[1].w, cand[1].h);
+    else snprintf(cands, sizeof cands, "%dx%d", cand[0].w, cand[0].h);
+    logf_(req->log, "plan: %d folds, input %s, %d steps of %d images per member", LO_FOLDS, cands, want_steps,
+          LO_BATCH);
 
     progress_ctx pc = {.req = req, .t0 = t0, .last_val = -1};
-    pc.total = 0;
-    for (int k = 0; k < n_cand; k++) pc.total += cand[k].steps;
-    pc.total += (long)cand[n_cand - 1].steps * (LO_FOLDS - 1);
-    double deadline = t0 + budget * 0.95;
+    pc.total = (long)want_steps * (LO_FOLDS + n_cand - 1);
+    /* the last 8 % of the budget is kept for scoring the test images and writing files */
+    double deadline = t0 + budget * 0.92;
+    double sec_per_px_step = 0; /* measured on the first member: seconds per step per input pixel */
 
     /* fold 0 for every candidate, keep the best */
-    int best = 0;
+    int best = 0, tried = 0;
     double best_auc = -2, best_ap = -2;
     for (int k = 0; k < n_cand; k++) {
+        double px = (double)cand[k].h * cand[k].w;
+        if (k > 0) {
+            /* the larger candidate is tried only when it and the remaining folds fit the budget */
+            double need = sec_per_px_step * px * cand[k].steps * LO_FOLDS;
+            if (lo_now_s() + need > deadline) {
+                logf_(req->log, "candidate %dx%d not tried: it would need about %.0f s, %.0f s are left", cand[k].w,
+                      cand[k].h, need, deadline - lo_now_s());
+                pc.total -= cand[k].steps;
+                continue;
+            }
+        }
         snprintf(pc.stage, sizeof pc.stage, "candidate %dx%d, fold 1/%d", cand[k].w, cand[k].h, LO_FOLDS);
+        double t_member = lo_now_s();
         if (train_fold(&cand[k], arch_json, labels, fold, n_train, 0, req, seed, deadline, mean, std, &aug, &pc, err))
             goto done;
+        if (k == 0) sec_per_px_step = (lo_now_s() - t_member) / (px * cand[k].steps);
+        tried++;
         double auc, ap;
         fold_quality(&cand[k], labels, fold, n_train, 0, &auc, &ap);
         /* the larger input must win clearly: it costs twice the time at inference */
@@ -420,9 +427,23 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
         }
     }
     candidate *c = &cand[best];
-    logf_(req->log, "kept candidate %dx%d (fold-1 held-out ROC AUC %.4f, AP %.4f)", c->w, c->h, best_auc, best_ap);
+    logf_(req->log, "kept candidate %dx%d of %d tried (fold-1 held-out ROC AUC %.4f, AP %.4f)", c->w, c->h, tried,
+          best_auc, best_ap);
     for (int k = 0; k < n_cand; k++)
         if (k != best) candidate_free(&cand[k]);
+    /* a slower machine than planned (or a busy one) shortens the remaining members so all of them
+     * finish their schedule inside the budget; logged, since the run then depends on timing */
+    {
+        double per_step = sec_per_px_step * c->h * c->w, left = deadline - lo_now_s();
+        int fit = per_step > 0 ? (int)floor(left / (per_step * (LO_FOLDS - 1))) : c->steps;
+        if (fit < c->steps) {
+            int ns = fit < 20 ? 20 : fit;
+            logf_(req->log, "time budget: folds 2-%d shortened from %d to %d steps (%.2f s per step; this run is "
+                            "not reproducible)", LO_FOLDS, c->steps, ns, per_step);
+            c->steps = ns;
+            c->cut = 1;
+        }
+    }
     pc.total = pc.base + (long)c->steps * (LO_FOLDS - 1);
     for (int f = 1; f < LO_FOLDS; f++) {
         snprintf(pc.stage, sizeof pc.stage, "%dx%d, fold %d/%d", c->w, c->h, f + 1, LO_FOLDS);

@@ -1,6 +1,8 @@
-/* End to end on the generated demo dataset: the minimums, a short training run, the model file,
+/* End to end on a generated dataset (gray noise; anomalies carry a dark blot, with its mask): the minimums, a short training run, the model file,
  * detect-anomalies agreeing with the run's own test verdicts, the mask and Anomalies list, and
- * reproducibility for a seed. argv[1] = time budget in seconds (default 20). */
+ * reproducibility for a seed. argv[1] = time budget in seconds (default 300), argv[2] = steps per
+ * member (default 30), argv[3] = architecture (default tiny-fcn): the mechanics, not the recipe's
+ * accuracy, which bench/accuracy measures. */
 #define _GNU_SOURCE
 #include "dataset.h"
 #include "train/train.h"
@@ -10,6 +12,47 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+/* ImageFolder with n_normal + n_anomaly 96x96 RGB PNGs; a blot of 10..20 px marks an anomaly */
+static int make_folder(const char *dir, int n_normal, int n_anomaly, uint64_t seed) {
+    const int S = 96;
+    uint8_t *px = malloc(S * S * 3), *mask = malloc(S * S);
+    char path[512];
+    lds_error le;
+    for (const char *sub = "normal"; sub; sub = sub[0] == 'n' ? "anomaly" : sub[0] == 'a' ? "mask" : NULL) {
+        snprintf(path, sizeof path, "%s/%s", dir, sub);
+        mkdir(dir, 0755);
+        mkdir(path, 0755);
+    }
+    for (int i = 0; i < n_normal + n_anomaly; i++) {
+        int anom = i >= n_normal;
+        memset(mask, 0, S * S);
+        for (int k = 0; k < S * S; k++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            uint8_t v = (uint8_t)(110 + ((seed >> 33) % 40));
+            px[3 * k] = v, px[3 * k + 1] = v, px[3 * k + 2] = (uint8_t)(v + 10);
+        }
+        if (anom) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            int r = 5 + (int)((seed >> 40) % 6), cx = 15 + (int)((seed >> 20) % 66), cy = 15 + (int)((seed >> 50) % 66);
+            for (int y = cy - r; y <= cy + r; y++)
+                for (int x = cx - r; x <= cx + r; x++)
+                    if ((x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r) {
+                        px[3 * (y * S + x)] = 30, px[3 * (y * S + x) + 1] = 20, px[3 * (y * S + x) + 2] = 20;
+                        mask[y * S + x] = 255;
+                    }
+        }
+        snprintf(path, sizeof path, "%s/%s/img%03d.png", dir, anom ? "anomaly" : "normal", i);
+        if (lds_write_png(path, px, S, S, 3, &le) != 0) return -1;
+        if (anom) {
+            snprintf(path, sizeof path, "%s/mask/img%03d.png", dir, i);
+            if (lds_write_png(path, mask, S, S, 1, &le) != 0) return -1;
+        }
+    }
+    free(px);
+    free(mask);
+    return 0;
+}
 
 static uint8_t *slurp(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
@@ -24,7 +67,9 @@ static uint8_t *slurp(const char *path, size_t *len) {
 }
 
 int main(int argc, char **argv) {
-    double budget = argc > 1 ? atof(argv[1]) : 20;
+    double budget = argc > 1 ? atof(argv[1]) : 300;
+    int steps = argc > 2 ? atoi(argv[2]) : 30;
+    const char *arch = argc > 3 ? argv[3] : "tiny-fcn";
     char root[] = "/tmp/ttr_run_XXXXXX";
     if (!mkdtemp(root)) return 1;
     char src[256], ds[256], small_src[256], small_ds[256], model[256], model2[256], path[512];
@@ -35,9 +80,9 @@ int main(int argc, char **argv) {
     snprintf(model, sizeof model, "%s/model", root);
     snprintf(model2, sizeof model2, "%s/model2", root);
     lds_error le, warn;
-    CHECK(lds_demo_generate(src, 40, 20, 11, &le) == 0, "%s", le.message);
+    CHECK(make_folder(src, 40, 20, 11) == 0, "fixture");
     CHECK(lds_import_folder(ds, src, &warn, &le) == 0, "%s", le.message);
-    CHECK(lds_demo_generate(small_src, 5, 2, 12, &le) == 0, "%s", le.message);
+    CHECK(make_folder(small_src, 5, 2, 12) == 0, "fixture");
     CHECK(lds_import_folder(small_ds, small_src, &warn, &le) == 0, "%s", le.message);
 
     lo_train_result res, res2;
@@ -53,8 +98,8 @@ int main(int argc, char **argv) {
     lo_train_request bad = {.train_dir = ds, .model_dir = model, .arch = "nope"};
     CHECK(lo_train_run(&bad, &res, &err) == -1 && strstr(err.message, "nope"), "unknown arch: %s", err.message);
 
-    lo_train_request req = {.train_dir = ds, .model_dir = model, .threads = 2, .time_budget_s = budget,
-                            .seed = 5, .log = stderr};
+    lo_train_request req = {.train_dir = ds, .model_dir = model, .threads = 1, .time_budget_s = budget, .arch = arch,
+                            .seed = 5, .log = stderr, .max_steps = steps};
     int rc = lo_train_run(&req, &res, &err);
     CHECK(rc == 0, "%s", err.message);
     if (rc != 0) return TTR_DONE();
@@ -62,15 +107,14 @@ int main(int argc, char **argv) {
           (long long)res.n_test, res.segmentation);
     CHECK(res.threshold > 0 && res.threshold < 1, "threshold %g", res.threshold);
     CHECK(res.n_classes == 2 && strcmp(res.class_names[0], "background") == 0, "classes");
-    /* ranking on the held-out test images: the demo defects are plain, a trained model separates
-     * most of them */
+    /* ranking on the held-out test images: the blots are plain, even a short run separates them */
     double wins = 0, pairs = 0;
     for (int64_t i = 0; i < res.n_test; i++)
         for (int64_t j = 0; j < res.n_test; j++)
             if (res.test[i].truth == 1 && res.test[j].truth == 0)
                 pairs++, wins += res.test[i].score > res.test[j].score ? 1 : res.test[i].score == res.test[j].score ? 0.5 : 0;
     fprintf(stderr, "test ROC AUC %.3f over %.0f pairs\n", wins / pairs, pairs);
-    CHECK(pairs > 0 && wins / pairs >= 0.75, "test ROC AUC %.3f", wins / pairs);
+    CHECK(pairs > 0 && wins / pairs >= 0.9, "test ROC AUC %.3f", wins / pairs);
 
     snprintf(path, sizeof path, "%s/model.bin", model);
     lo_model *m = lo_model_load(path, &err);
