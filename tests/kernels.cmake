@@ -26,3 +26,7 @@ if(NOT LOOKOUT_SANITIZE)
     set_tests_properties(net_alloc_${path} PROPERTIES ENVIRONMENT "LOOKOUT_KERNELS=${path};OMP_WAIT_POLICY=passive")
   endforeach()
 endif()
+
+add_executable(test_net_errors ${CMAKE_CURRENT_SOURCE_DIR}/net/test_net_errors.c)
+target_link_libraries(test_net_errors PRIVATE lookout_net_test lookout_warnings)
+add_test(NAME net_errors COMMAND test_net_errors)
