@@ -118,6 +118,60 @@ static void test_jpeg(const char *data)
     free(o);
 }
 
+/* Through the whole path (folder import, copies, lds_open, load at other sizes): the mask must
+ * sit on the dark blot of its image, shrunk or enlarged alike. */
+static void test_mask_alignment(const char *tmp)
+{
+    const int W = 96, H = 80;
+    char src[2048], p[2200], ds[2048];
+    snprintf(src, sizeof src, "%s/blot", tmp);
+    snprintf(p, sizeof p, "%s/anomaly", src);
+    tds_mkdirs(p);
+    snprintf(p, sizeof p, "%s/mask", src);
+    tds_mkdirs(p);
+    uint8_t *px = malloc((size_t)W * H * 3), *m = calloc((size_t)W * H, 1);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            int in = (x - 70) * (x - 70) + (y - 20) * (y - 20) <= 64;
+            m[y * W + x] = in ? 255 : 0;
+            for (int c = 0; c < 3; c++) px[3 * (y * W + x) + c] = in ? 20 : (uint8_t)(140 + ((x * 7 + y * 3) % 20));
+        }
+    lds_error e;
+    snprintf(p, sizeof p, "%s/anomaly/a.png", src);
+    CHECK(lds_write_png(p, px, W, H, 3, &e) == 0, "%s", e.message);
+    snprintf(p, sizeof p, "%s/mask/a.png", src);
+    CHECK(lds_write_png(p, m, W, H, 1, &e) == 0, "%s", e.message);
+    free(px);
+    free(m);
+    snprintf(ds, sizeof ds, "%s/blot-ds", tmp);
+    lds_error warn = {{0}};
+    CHECK(lds_import_folder(ds, src, &warn, &e) == 0, "%s", e.message);
+    lds_set *set;
+    if (lds_open(ds, &set, &e) != 0) {
+        CHECK(0, "%s", e.message);
+        return;
+    }
+    const int sizes[3][2] = {{128, 128}, {48, 40}, {96, 80}};
+    for (int k = 0; k < 3; k++) {
+        int ow = sizes[k][0], oh = sizes[k][1];
+        float *img = malloc(sizeof(float) * 3 * (size_t)ow * (size_t)oh);
+        uint8_t *mk = malloc((size_t)ow * (size_t)oh);
+        CHECK(lds_load_image(set->entries[0].image_path, 3, ow, oh, img, &e) == 0, "%s", e.message);
+        CHECK(lds_load_mask(set, set->entries[0].mask_path, ow, oh, mk, &e) == 0, "%s", e.message);
+        double in = 0, out = 0;
+        int n_in = 0, n_out = 0;
+        for (int i = 0; i < ow * oh; i++) {
+            if (mk[i]) in += img[i], n_in++;
+            else out += img[i], n_out++;
+        }
+        CHECK(n_in > 0 && in / n_in < 0.25 && out / n_out > 0.5, "%dx%d: mask not on the blot (in %.2f, out %.2f, %d px)",
+              ow, oh, n_in ? in / n_in : -1, n_out ? out / n_out : -1, n_in);
+        free(img);
+        free(mk);
+    }
+    lds_free(set);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) return 2;
@@ -125,6 +179,7 @@ int main(int argc, char **argv)
     test_formats(tmp);
     test_resize();
     test_jpeg(argv[1]);
+    test_mask_alignment(tmp);
     lds_rm_rf(tmp);
     free(tmp);
     return tds_done("test_dataset_pixels");
