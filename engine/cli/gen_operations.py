@@ -122,12 +122,11 @@ def c_str(s):
     return '\n    '.join('"%s"' % p for p in parts)
 
 
-def main():
-    model_dir = sys.argv[1] if len(sys.argv) > 1 else MODEL_DIR
-    svc = json.load(open(os.path.join(model_dir, 'service-2.json')))
-    pag = json.load(open(os.path.join(model_dir, 'paginators-1.json')))['pagination']
+def extend_model(svc):
+    """lookout's additions to the service model. An extension operation (create-key, batch-detect,
+    ...) is its shapes and an `operations` entry added here plus its name in OPERATIONS: the CLI
+    then parses, validates, documents and prints it like any Lookout for Vision operation."""
     shapes = svc['shapes']
-
     # lookout's extension (DESIGN.md §4): DatasetSource={ImageFolder={Path=DIR}}.
     shapes['DatasetImageFolder'] = {
         'type': 'structure', 'required': ['Path'],
@@ -141,6 +140,16 @@ def main():
         'shape': 'DatasetImageFolder',
         'documentation': '<p>A local folder of images to import: <code>normal/</code>, '
                          '<code>anomaly/</code> and optional <code>mask/</code> (lookout extension).</p>'}
+
+
+def main():
+    model_dir = sys.argv[1] if len(sys.argv) > 1 else MODEL_DIR
+    svc = json.load(open(os.path.join(model_dir, 'service-2.json')))
+    pag = json.load(open(os.path.join(model_dir, 'paginators-1.json')))['pagination']
+    shapes = svc['shapes']
+
+    extend_model(svc)
+    shapes = svc['shapes']
 
     order = []
     index = {}

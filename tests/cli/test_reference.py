@@ -210,11 +210,13 @@ for op in OPS:
     rc2, mine2, _ = lookout(['help', op])
     check(rc == 0 and rc2 == 0 and mine == mine2, 'help %s: both spellings print the page' % op)
     ref = pages[op]
-    if 'SYNOPSIS' not in ref:
-        check(False, 'aws help %s rendered nothing' % op)
-        continue
     for sec, end in (('SYNOPSIS', 'OPTIONS'), ('OPTIONS', 'OUTPUT')):
-        a = member_options(ref, sec, end)
+        if 'SYNOPSIS' in ref:
+            a = member_options(ref, sec, end)
+        else:  # no man-page renderer here: the AWS CLI's order is the model's member order
+            opm = MODEL.operation_model(''.join(w.capitalize() for w in op.split('-')))
+            hidden = {'NextToken', 'MaxResults'} if op.startswith('list-') and op != 'list-tags-for-resource' else set()
+            a = ['--' + re.sub(r'(?<!^)(?=[A-Z])', '-', m).lower() for m in opm.input_shape.members if m not in hidden]
         b = member_options(mine, sec, end)
         check(a == b, 'help %s %s order: lookout %s, aws %s' % (op, sec, b, a))
 
