@@ -93,8 +93,15 @@ def run(srv):
            "UnrecognizedClientException")
     expect(request(srv, "GET", P, headers={"Authorization": "AWS4-HMAC-SHA256 Credential=garbage"}), 403,
            "IncompleteSignatureException")
+    expect(request(srv, "GET", P, key=key, region="us-east-1"), 403, "InvalidSignatureException", "region")
     st, et, body = request(srv, "GET", P, key=key)
     assert [p["ProjectName"] for p in body["Projects"]] == ["p1"], body
+    # a credentials file others can read is a leaked file: every key refused until chmod 600
+    cred = os.path.join(srv.home, "credentials")
+    os.chmod(cred, 0o644)
+    expect(request(srv, "GET", P, key=key), 403, "UnrecognizedClientException")
+    os.chmod(cred, 0o600)
+    assert request(srv, "GET", P, key=key)[0] == 200
 
     # malformed input
     expect(request(srv, "POST", P, key=key, body=b'{"ProjectName": '), 400, "SerializationException")
