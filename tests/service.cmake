@@ -10,3 +10,7 @@ foreach(src ${LO_SVC_TEST_SOURCES})
   set_tests_properties(${name} PROPERTIES LABELS service TIMEOUT 600
     ENVIRONMENT "LOOKOUT_WORKER_BIN=$<TARGET_FILE:lookout>;OMP_NUM_THREADS=2")
 endforeach()
+# Real data and real training take minutes: out of the sanitizer run and the quick loop.
+if(TEST test_service_cookies)
+  set_tests_properties(test_service_cookies PROPERTIES LABELS "service;slow" TIMEOUT 1800)
+endif()
