@@ -141,6 +141,11 @@ int lo_cli_main(int argc, char **argv) {
             cmd++;
             continue;
         }
+        if ((!strcmp(argv[cmd], "--region") || !strcmp(argv[cmd], "--profile") || !strcmp(argv[cmd], "--color")) &&
+            cmd + 1 < argc) { /* accepted for aws-style scripts; lookout is local */
+            cmd += 2;
+            continue;
+        }
         break;
     }
     if (cmd >= argc) return lo_cli_usage_error("the following arguments are required: command");
