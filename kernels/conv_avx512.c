@@ -170,4 +170,62 @@ static void dot_avx512(int m, int n, int len, const float *A, size_t lda, const 
         }
 }
 
-const lk__isa lk__isa_avx512 = {MR, gemm_avx512, dot_avx512, im2col_panel_impl, col2im_panel_impl, mask_act_impl};
+/* Unfold of panels made of whole output rows with stride 1 or 2: each output row is a few
+ * 16-lane chunks whose load masks (the zero padding) depend only on kx and the chunk, so they are
+ * computed once per call; a row then costs two masked loads, a permute and a masked store per
+ * chunk. Narrow layers (8-28 wide rows) spent most of their unfolding in per-segment bookkeeping. */
+#define ROW_CHUNKS_MAX 64
+static void im2col_avx512(const lk_conv *c, const float *x, int k0, int kc, int p0, int np,
+                          float *dst, int ldd)
+{
+    const int K = c->k, S = c->stride, P = c->pad, ow = c->ow, w = c->w;
+    const int nch = (ow + 15) / 16;
+    if (S > 2 || p0 % ow || np % ow || nch > ROW_CHUNKS_MAX) {
+        im2col_panel_impl(c, x, k0, kc, p0, np, dst, ldd);
+        return;
+    }
+    __mmask16 ma[15][ROW_CHUNKS_MAX], mb[15][ROW_CHUNKS_MAX], md[ROW_CHUNKS_MAX];
+    for (int ch = 0; ch < nch; ch++) {
+        const int cnt = ow - ch * 16 < 16 ? ow - ch * 16 : 16;
+        md[ch] = (__mmask16)((1u << cnt) - 1u);
+        for (int kx = 0; kx < K; kx++) {
+            unsigned a = 0, b = 0;
+            for (int l = 0; l < cnt; l++) {
+                int e = S == 2 ? 2 * l : l; /* element of the load window */
+                int ix = ch * 16 * S + kx - P + e;
+                if (ix >= 0 && ix < w) { if (e < 16) a |= 1u << e; else b |= 1u << (e - 16); }
+            }
+            ma[kx][ch] = (__mmask16)a;
+            mb[kx][ch] = (__mmask16)b;
+        }
+    }
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const int oy0 = p0 / ow, rows = np / ow;
+    int ci = k0 / (K * K), ky = (k0 / K) % K, kx = k0 % K;
+    for (int r = k0; r < k0 + kc; r++) {
+        const float *xp = x + (size_t)ci * c->h * w;
+        float *d = dst + (size_t)(r - k0) * ldd;
+        for (int oy = oy0; oy < oy0 + rows; oy++, d += ow) {
+            const int iy = oy * S + ky - P;
+            if (iy < 0 || iy >= c->h) {
+                for (int ch = 0; ch < nch; ch++) _mm512_mask_storeu_ps(d + ch * 16, md[ch], _mm512_setzero_ps());
+                continue;
+            }
+            /* window start may sit before the row (left padding): those lanes are masked off */
+            const float *row = xp + (size_t)iy * w + kx - P;
+            for (int ch = 0; ch < nch; ch++) {
+                const float *src = row + ch * 16 * S;
+                __m512 v;
+                if (S == 2)
+                    v = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(ma[kx][ch], src), even,
+                                               _mm512_maskz_loadu_ps(mb[kx][ch], src + 16));
+                else
+                    v = _mm512_maskz_loadu_ps(ma[kx][ch], src);
+                _mm512_mask_storeu_ps(d + ch * 16, md[ch], v);
+            }
+        }
+        if (++kx == K) { kx = 0; if (++ky == K) { ky = 0; ci++; } }
+    }
+}
+
+const lk__isa lk__isa_avx512 = {MR, gemm_avx512, dot_avx512, im2col_avx512, col2im_panel_impl, mask_act_impl};

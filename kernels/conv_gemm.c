@@ -109,12 +109,14 @@ static void forward_worker(const job *j)
 {
     const lk_conv *c = j->c;
     const int MR = j->isa->mr, KK = c->cin * c->k * c->k, P = c->oh * c->ow;
-    const int npan = (P + NC_F - 1) / NC_F, ntask = c->n * npan, pw = is_pointwise(c);
+    /* whole output rows per panel when they fit (the unfold's fast path) */
+    const int NC = c->ow <= NC_F ? (NC_F / c->ow) * c->ow : NC_F;
+    const int npan = (P + NC - 1) / NC, ntask = c->n * npan, pw = is_pointwise(c);
     float *col = j->panels + (size_t)omp_get_thread_num() * j->pstride;
 #pragma omp for schedule(static)
     for (int t = 0; t < ntask; t++) {
-        const int n = t / npan, p0 = (t % npan) * NC_F;
-        const int np = P - p0 < NC_F ? P - p0 : NC_F;
+        const int n = t / npan, p0 = (t % npan) * NC;
+        const int np = P - p0 < NC ? P - p0 : NC;
         const float *xn = j->x + (size_t)n * c->cin * c->h * c->w;
         float *yn = j->y + (size_t)n * c->cout * P;
         const int nkb = (KK + KC_F - 1) / KC_F, kstep = (KK + nkb - 1) / nkb;
@@ -206,7 +208,8 @@ static void backward_weights_worker(const job *j)
     const int KK = c->cin * c->k * c->k, P = c->oh * c->ow, M = c->cout;
     const int G = w_group(c);
     /* a task is a column panel of one image, or (G > 1) G whole images side by side */
-    const int NC = G > 1 ? P : (P < NC_W ? P : NC_W);
+    const int NCW = c->ow <= NC_W ? (NC_W / c->ow) * c->ow : NC_W; /* whole rows when they fit */
+    const int NC = G > 1 ? P : (P < NCW ? P : NCW);
     const int npan = G > 1 ? 1 : (P + NC - 1) / NC;
     const int ntask = G > 1 ? (c->n + G - 1) / G : c->n * npan, pw = is_pointwise(c);
     const int ldc = (int)up16((size_t)(G > 1 ? G * P : NC));
