@@ -91,6 +91,18 @@ static int stage_commit(const char *stage, const char *dest, int exchange, lds_e
         lds_set_error(err, "%s: cannot move the new dataset into place: %s", dest, strerror(errno));
         return -1;
     }
+    /* make the rename itself durable: fsync the directory that holds both names */
+    char *parent = strdup(dest);
+    if (parent) {
+        char *slash = strrchr(parent, '/');
+        if (slash) *(slash == parent ? slash + 1 : slash) = 0;
+        int pfd = open(slash ? parent : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (pfd >= 0) {
+            fsync(pfd);
+            close(pfd);
+        }
+        free(parent);
+    }
     if (exchange) lds_rm_rf(stage); /* now holds the old content */
     return 0;
 }
@@ -433,7 +445,6 @@ int lds_update(const char *dataset_dir, const char *changes, size_t changes_len,
 {
     lds_db db;
     if (lds_db_load(dataset_dir, &db, err) != 0) return -1;
-    size_t before = db.n;
     int seen_seg = 0;
     for (size_t i = 0; i < db.n; i++) seen_seg |= db.recs[i].mask_rel != NULL;
     manifest_ctx c = {&db, "changes", s3_root, err, seen_seg};
@@ -444,7 +455,6 @@ int lds_update(const char *dataset_dir, const char *changes, size_t changes_len,
         lds_set_error(err, "changes has no entries");
         rc = -1;
     }
-    (void)before;
     if (rc == 0) rc = build_and_commit(&db, dataset_dir, dataset_dir, 1, NULL, err);
     lds_db_free(&db);
     return rc;
