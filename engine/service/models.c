@@ -102,13 +102,18 @@ static cJSON *read_model(lo_service *s, const char *project, long version, lo_er
     return m;
 }
 
-/* 1 when a worker holds the model's lock (alive), 0 when nobody does. */
+/* 1 when a worker holds the model's lock (alive), 0 when nobody does. The probe takes a shared
+ * lock so that two probes at once (threads of the server, other processes) never mistake each
+ * other for a worker; the worker's lock is exclusive. Any doubt counts as alive: declaring a
+ * running training dead would be the worse mistake. */
 static int worker_alive(const char *model_dir) {
     char p[SVC_PATH_MAX + 16];
     svc_fmt(p, sizeof p, "%s/worker.lock", model_dir);
-    int fd = open(p, O_RDWR | O_CLOEXEC);
-    if (fd < 0) return 0;
-    int busy = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno == ENOENT ? 0 : 1;
+    int rc;
+    while ((rc = flock(fd, LOCK_SH | LOCK_NB)) != 0 && errno == EINTR) {}
+    int busy = rc != 0;
     close(fd);
     return busy;
 }

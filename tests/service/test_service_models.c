@@ -5,6 +5,7 @@
 #include "svc_test.h"
 
 #include <dataset.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -261,6 +262,48 @@ static void test_concurrent_create(void) {
         for (int j = i + 1; j < N; j++) CHECK(versions[i] != versions[j], "versions %ld twice", versions[i]);
 }
 
+/* The HTTP server shares one lo_service between threads: creates from 6 threads at once. */
+typedef struct {
+    lo_service *s;
+    long version;
+    char err[2048];
+} thread_job;
+
+static void *create_thread(void *arg) {
+    thread_job *j = arg;
+    cJSON *in = cJSON_Parse("{\"ProjectName\": \"m\", \"OutputConfig\": {\"S3Location\": {\"Bucket\": \"out-bkt\"}}}");
+    cJSON *out = NULL;
+    lo_error e;
+    if (lo_service_call(j->s, "CreateModel", in, NULL, 0, &out, &e) == 0)
+        j->version = strtol(t_str(out, "ModelMetadata.ModelVersion"), NULL, 10);
+    else
+        snprintf(j->err, sizeof j->err, "%s", e.message);
+    cJSON_Delete(out);
+    /* and reads alongside */
+    cJSON *ri = cJSON_Parse("{\"ProjectName\": \"m\"}");
+    if (lo_service_call(j->s, "ListModels", ri, NULL, 0, &out, &e) != 0) snprintf(j->err, sizeof j->err, "%s", e.message);
+    cJSON_Delete(out);
+    cJSON_Delete(ri);
+    cJSON_Delete(in);
+    return NULL;
+}
+
+static void test_threads(lo_service *s) {
+    enum { N = 6 };
+    thread_job jobs[N];
+    pthread_t th[N];
+    for (int i = 0; i < N; i++) {
+        jobs[i] = (thread_job){.s = s, .version = -1};
+        pthread_create(&th[i], NULL, create_thread, &jobs[i]);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        CHECK(jobs[i].version > 13 && !jobs[i].err[0], "thread %d: version %ld %s", i, jobs[i].version, jobs[i].err);
+    }
+    for (int i = 0; i < N; i++)
+        for (int j = i + 1; j < N; j++) CHECK(jobs[i].version != jobs[j].version, "version %ld twice", jobs[i].version);
+}
+
 static void test_list_and_tags(lo_service *s) {
     cJSON *o;
     int n = 0, pages = 0;
@@ -282,7 +325,7 @@ static void test_list_and_tags(lo_service *s) {
         snprintf(token, sizeof token, "%s", t_str(o, "NextToken"));
         cJSON_Delete(o);
     } while (token[0] && ++pages < 20);
-    CHECK(n == 12, "12 models listed (1,2,3,5 and 8 concurrent): %d", n);
+    CHECK(n == 18, "18 models listed (1,2,3,5, 8 processes, 6 threads): %d", n);
     EXPECT_ERR("ResourceNotFoundException", NULL, s, "ListModels", "{\"ProjectName\": \"nope\"}");
 
     const char *arn = "arn:aws:lookoutvision:local:000000000000:model/m/1";
@@ -395,6 +438,7 @@ int main(int argc, char **argv) {
     test_crash_detection(s);
     test_versions_and_tokens(s);
     test_concurrent_create();
+    test_threads(s);
     test_list_and_tags(s);
     test_hosting_errors(s);
     test_cleanup(s);
