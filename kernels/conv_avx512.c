@@ -175,16 +175,13 @@ static void dot_avx512(int m, int n, int len, const float *A, size_t lda, const 
  * computed once per call; a row then costs two masked loads, a permute and a masked store per
  * chunk. Narrow layers (8-28 wide rows) spent most of their unfolding in per-segment bookkeeping. */
 #define ROW_CHUNKS_MAX 64
-static void im2col_avx512(const lk_conv *c, const float *x, int k0, int kc, int p0, int np,
-                          float *dst, int ldd)
+/* Per (kx, chunk) load masks of the 16 or 32-float input window (valid input columns that an
+ * output lane reads) and per chunk the output mask. */
+static void row_masks(const lk_conv *c, __mmask16 ma[15][ROW_CHUNKS_MAX], __mmask16 mb[15][ROW_CHUNKS_MAX],
+                      __mmask16 md[ROW_CHUNKS_MAX])
 {
     const int K = c->k, S = c->stride, P = c->pad, ow = c->ow, w = c->w;
     const int nch = (ow + 15) / 16;
-    if (S > 2 || p0 % ow || np % ow || nch > ROW_CHUNKS_MAX) {
-        im2col_panel_impl(c, x, k0, kc, p0, np, dst, ldd);
-        return;
-    }
-    __mmask16 ma[15][ROW_CHUNKS_MAX], mb[15][ROW_CHUNKS_MAX], md[ROW_CHUNKS_MAX];
     for (int ch = 0; ch < nch; ch++) {
         const int cnt = ow - ch * 16 < 16 ? ow - ch * 16 : 16;
         md[ch] = (__mmask16)((1u << cnt) - 1u);
@@ -199,6 +196,19 @@ static void im2col_avx512(const lk_conv *c, const float *x, int k0, int kc, int 
             mb[kx][ch] = (__mmask16)b;
         }
     }
+}
+
+static void im2col_avx512(const lk_conv *c, const float *x, int k0, int kc, int p0, int np,
+                          float *dst, int ldd)
+{
+    const int K = c->k, S = c->stride, P = c->pad, ow = c->ow, w = c->w;
+    const int nch = (ow + 15) / 16;
+    if (S > 2 || p0 % ow || np % ow || nch > ROW_CHUNKS_MAX) {
+        im2col_panel_impl(c, x, k0, kc, p0, np, dst, ldd);
+        return;
+    }
+    __mmask16 ma[15][ROW_CHUNKS_MAX], mb[15][ROW_CHUNKS_MAX], md[ROW_CHUNKS_MAX];
+    row_masks(c, ma, mb, md);
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const int oy0 = p0 / ow, rows = np / ow;
     int ci = k0 / (K * K), ky = (k0 / K) % K, kx = k0 % K;
@@ -228,4 +238,47 @@ static void im2col_avx512(const lk_conv *c, const float *x, int k0, int kc, int 
     }
 }
 
-const lk__isa lk__isa_avx512 = {MR, gemm_avx512, dot_avx512, im2col_avx512, col2im_panel_impl, mask_act_impl};
+/* The fold (bwd-data) with the same masks: read-modify-write of the input row window, adding the
+ * panel row spread to the lanes it feeds. */
+static void col2im_avx512(const lk_conv *c, const float *src, int lds, int k0, int kc, int p0, int np,
+                          float *dx)
+{
+    const int K = c->k, S = c->stride, P = c->pad, ow = c->ow, w = c->w;
+    const int nch = (ow + 15) / 16;
+    if (S > 2 || p0 % ow || np % ow || nch > ROW_CHUNKS_MAX) {
+        col2im_panel_impl(c, src, lds, k0, kc, p0, np, dx);
+        return;
+    }
+    __mmask16 ma[15][ROW_CHUNKS_MAX], mb[15][ROW_CHUNKS_MAX], md[ROW_CHUNKS_MAX];
+    row_masks(c, ma, mb, md);
+    const __m512i lo = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+    const __m512i hi = _mm512_setr_epi32(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
+    const int oy0 = p0 / ow, rows = np / ow;
+    int ci = k0 / (K * K), ky = (k0 / K) % K, kx = k0 % K;
+    for (int r = k0; r < k0 + kc; r++) {
+        float *xp = dx + (size_t)ci * c->h * w;
+        const float *s = src + (size_t)(r - k0) * lds;
+        for (int oy = oy0; oy < oy0 + rows; oy++, s += ow) {
+            const int iy = oy * S + ky - P;
+            if (iy < 0 || iy >= c->h) continue;
+            float *row = xp + (size_t)iy * w + kx - P;
+            for (int ch = 0; ch < nch; ch++) {
+                float *d = row + ch * 16 * S;
+                const __mmask16 a_m = ma[kx][ch];
+                __m512 sv = _mm512_maskz_loadu_ps(md[ch], s + ch * 16);
+                if (S == 2) {
+                    const __mmask16 b_m = mb[kx][ch];
+                    __m512 a = _mm512_maskz_loadu_ps(a_m, d), b = _mm512_maskz_loadu_ps(b_m, d + 16);
+                    _mm512_mask_storeu_ps(d, a_m, _mm512_add_ps(a, _mm512_permutexvar_ps(lo, sv)));
+                    _mm512_mask_storeu_ps(d + 16, b_m, _mm512_add_ps(b, _mm512_permutexvar_ps(hi, sv)));
+                } else {
+                    __m512 a = _mm512_maskz_loadu_ps(a_m, d);
+                    _mm512_mask_storeu_ps(d, a_m, _mm512_add_ps(a, sv));
+                }
+            }
+        }
+        if (++kx == K) { kx = 0; if (++ky == K) { ky = 0; ci++; } }
+    }
+}
+
+const lk__isa lk__isa_avx512 = {MR, gemm_avx512, dot_avx512, im2col_avx512, col2im_avx512, mask_act_impl};

@@ -161,7 +161,8 @@ static void backward_data_worker(const job *j)
 {
     const lk_conv *c = j->c;
     const int MR = j->isa->mr, KK = c->cin * c->k * c->k, P = c->oh * c->ow;
-    const int NC = nc_data(c), ldd = NC + 16, pw = is_pointwise(c);
+    const int NCD = nc_data(c), ldd = NCD + 16, pw = is_pointwise(c);
+    const int NC = c->ow <= NCD ? (NCD / c->ow) * c->ow : NCD; /* whole rows when they fit */
     float *dcol = j->panels + (size_t)omp_get_thread_num() * j->pstride;
 #pragma omp for schedule(static)
     for (int n = 0; n < c->n; n++) {
