@@ -226,12 +226,17 @@ static void im2col_avx512(const lk_conv *c, const float *x, int k0, int kc, int 
             for (int ch = 0; ch < nch; ch++) {
                 const float *src = row + ch * 16 * S;
                 __m512 v;
+                /* plain loads/stores where the window lies inside the row: partial masks are
+                 * much slower than full-width moves on this core */
+                const int start = ch * 16 * S + kx - P, inside = start >= 0 && start + 16 * S <= w;
                 if (S == 2)
-                    v = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(ma[kx][ch], src), even,
-                                               _mm512_maskz_loadu_ps(mb[kx][ch], src + 16));
+                    v = inside ? _mm512_permutex2var_ps(_mm512_loadu_ps(src), even, _mm512_loadu_ps(src + 16))
+                               : _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(ma[kx][ch], src), even,
+                                                        _mm512_maskz_loadu_ps(mb[kx][ch], src + 16));
                 else
-                    v = _mm512_maskz_loadu_ps(ma[kx][ch], src);
-                _mm512_mask_storeu_ps(d + ch * 16, md[ch], v);
+                    v = inside ? _mm512_loadu_ps(src) : _mm512_maskz_loadu_ps(ma[kx][ch], src);
+                if (md[ch] == 0xffff) _mm512_storeu_ps(d + ch * 16, v);
+                else _mm512_mask_storeu_ps(d + ch * 16, md[ch], v);
             }
         }
         if (++kx == K) { kx = 0; if (++ky == K) { ky = 0; ci++; } }
