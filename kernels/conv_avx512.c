@@ -270,12 +270,19 @@ static void col2im_avx512(const lk_conv *c, const float *src, int lds, int k0, i
             for (int ch = 0; ch < nch; ch++) {
                 float *d = row + ch * 16 * S;
                 const __mmask16 a_m = ma[kx][ch];
-                __m512 sv = _mm512_maskz_loadu_ps(md[ch], s + ch * 16);
-                if (S == 2) {
+                __m512 sv = md[ch] == 0xffff ? _mm512_loadu_ps(s + ch * 16) : _mm512_maskz_loadu_ps(md[ch], s + ch * 16);
+                const int start = ch * 16 * S + kx - P, inside = start >= 0 && start + 16 * S <= w;
+                if (S == 2 && inside) { /* full-width read-modify-write; odd lanes unchanged */
+                    __m512 a = _mm512_loadu_ps(d), b = _mm512_loadu_ps(d + 16);
+                    _mm512_storeu_ps(d, _mm512_mask_add_ps(a, a_m, a, _mm512_permutexvar_ps(lo, sv)));
+                    _mm512_storeu_ps(d + 16, _mm512_mask_add_ps(b, mb[kx][ch], b, _mm512_permutexvar_ps(hi, sv)));
+                } else if (S == 2) {
                     const __mmask16 b_m = mb[kx][ch];
                     __m512 a = _mm512_maskz_loadu_ps(a_m, d), b = _mm512_maskz_loadu_ps(b_m, d + 16);
                     _mm512_mask_storeu_ps(d, a_m, _mm512_add_ps(a, _mm512_permutexvar_ps(lo, sv)));
                     _mm512_mask_storeu_ps(d + 16, b_m, _mm512_add_ps(b, _mm512_permutexvar_ps(hi, sv)));
+                } else if (inside && a_m == 0xffff) {
+                    _mm512_storeu_ps(d, _mm512_add_ps(_mm512_loadu_ps(d), sv));
                 } else {
                     __m512 a = _mm512_maskz_loadu_ps(a_m, d);
                     _mm512_mask_storeu_ps(d, a_m, _mm512_add_ps(a, sv));
