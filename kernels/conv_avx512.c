@@ -65,50 +65,63 @@ static inline __m512 epi(__m512 v, const lk__gemm_args *a, int r)
     return v;
 }
 
-static void gemm_avx512(const lk__gemm_args *a)
+/* One 8 x 48 tile; `full` is a compile-time constant at both call sites, so full tiles use plain
+ * loads and stores and only the column tail pays for masks. */
+static inline __attribute__((always_inline)) void gemm_tile(const lk__gemm_args *a, int j, int full)
 {
-    const int kc = a->kc, mr = a->mr;
+    const int kc = a->kc, mr = a->mr, rem = a->nc - j;
     const size_t ldb = a->ldb, ldc = a->ldc;
-    for (int j = 0; j < a->nc; j += 48) {
-        const int rem = a->nc - j;
-        const __mmask16 m0 = tail_mask(rem), m1 = tail_mask(rem - 16), m2 = tail_mask(rem - 32);
-        const float *B = a->b + j;
-        float *C = a->c + j;
-        __m512 c[MR][3];
+    const __mmask16 m0 = full ? 0xffff : tail_mask(rem), m1 = full ? 0xffff : tail_mask(rem - 16),
+                    m2 = full ? 0xffff : tail_mask(rem - 32);
+    const float *B = a->b + j;
+    float *C = a->c + j;
+    __m512 c[MR][3];
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; r++) {
+        if (a->accumulate && r < mr) {
+            c[r][0] = full ? _mm512_loadu_ps(C + r * ldc) : _mm512_maskz_loadu_ps(m0, C + r * ldc);
+            c[r][1] = full ? _mm512_loadu_ps(C + r * ldc + 16) : _mm512_maskz_loadu_ps(m1, C + r * ldc + 16);
+            c[r][2] = full ? _mm512_loadu_ps(C + r * ldc + 32) : _mm512_maskz_loadu_ps(m2, C + r * ldc + 32);
+        } else {
+            c[r][0] = c[r][1] = c[r][2] = _mm512_setzero_ps();
+        }
+    }
+    const float *ap = a->ap;
+    for (int k = 0; k < kc; k++, ap += MR) {
+        const float *bk = B + k * ldb;
+        __m512 b0 = full ? _mm512_loadu_ps(bk) : _mm512_maskz_loadu_ps(m0, bk);
+        __m512 b1 = full ? _mm512_loadu_ps(bk + 16) : _mm512_maskz_loadu_ps(m1, bk + 16);
+        __m512 b2 = full ? _mm512_loadu_ps(bk + 32) : _mm512_maskz_loadu_ps(m2, bk + 32);
 #pragma GCC unroll 8
         for (int r = 0; r < MR; r++) {
-            if (a->accumulate && r < mr) {
-                c[r][0] = _mm512_maskz_loadu_ps(m0, C + r * ldc);
-                c[r][1] = _mm512_maskz_loadu_ps(m1, C + r * ldc + 16);
-                c[r][2] = _mm512_maskz_loadu_ps(m2, C + r * ldc + 32);
-            } else {
-                c[r][0] = c[r][1] = c[r][2] = _mm512_setzero_ps();
-            }
+            __m512 av = _mm512_set1_ps(ap[r]);
+            c[r][0] = _mm512_fmadd_ps(av, b0, c[r][0]);
+            c[r][1] = _mm512_fmadd_ps(av, b1, c[r][1]);
+            c[r][2] = _mm512_fmadd_ps(av, b2, c[r][2]);
         }
-        const float *ap = a->ap;
-        for (int k = 0; k < kc; k++, ap += MR) {
-            const float *bk = B + k * ldb;
-            __m512 b0 = _mm512_maskz_loadu_ps(m0, bk);
-            __m512 b1 = _mm512_maskz_loadu_ps(m1, bk + 16);
-            __m512 b2 = _mm512_maskz_loadu_ps(m2, bk + 32);
+    }
 #pragma GCC unroll 8
-            for (int r = 0; r < MR; r++) {
-                __m512 av = _mm512_set1_ps(ap[r]);
-                c[r][0] = _mm512_fmadd_ps(av, b0, c[r][0]);
-                c[r][1] = _mm512_fmadd_ps(av, b1, c[r][1]);
-                c[r][2] = _mm512_fmadd_ps(av, b2, c[r][2]);
-            }
-        }
-#pragma GCC unroll 8
-        for (int r = 0; r < MR; r++) {
-            if (r >= mr) break;
-            __m512 v0 = c[r][0], v1 = c[r][1], v2 = c[r][2];
-            if (a->epilogue) { v0 = epi(v0, a, r); v1 = epi(v1, a, r); v2 = epi(v2, a, r); }
+    for (int r = 0; r < MR; r++) {
+        if (r >= mr) break;
+        __m512 v0 = c[r][0], v1 = c[r][1], v2 = c[r][2];
+        if (a->epilogue) { v0 = epi(v0, a, r); v1 = epi(v1, a, r); v2 = epi(v2, a, r); }
+        if (full) {
+            _mm512_storeu_ps(C + r * ldc, v0);
+            _mm512_storeu_ps(C + r * ldc + 16, v1);
+            _mm512_storeu_ps(C + r * ldc + 32, v2);
+        } else {
             _mm512_mask_storeu_ps(C + r * ldc, m0, v0);
             _mm512_mask_storeu_ps(C + r * ldc + 16, m1, v1);
             _mm512_mask_storeu_ps(C + r * ldc + 32, m2, v2);
         }
     }
+}
+
+static void gemm_avx512(const lk__gemm_args *a)
+{
+    int j = 0;
+    for (; j + 48 <= a->nc; j += 48) gemm_tile(a, j, 1);
+    if (j < a->nc) gemm_tile(a, j, 0);
 }
 
 #define DI 4
