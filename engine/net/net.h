@@ -67,8 +67,9 @@ size_t lo_net_state_count(const lo_net *net);
 float *lo_net_state(lo_net *net);
 void lo_net_init_params(lo_net *net, uint64_t seed); /* He-normal conv/linear, BN gamma 1 beta 0 */
 
-/* Losses: return the mean loss and ADD its gradient into lo_net_output_grad(net, index). */
-/* Classifier output [N][K]: softmax cross-entropy; weights may be NULL (all 1). */
+/* Losses: return the mean loss and ADD its gradient into lo_net_output_grad(net, index).
+ * Means are weighted: sum(w_i * loss_i) / sum(w_i); labels outside [0, K) are skipped. */
+/* Classifier output [N][K]: softmax cross-entropy; weights [N] per image, may be NULL (all 1). */
 float lo_net_loss_softmax_ce(lo_net *net, int index, const int32_t *labels, const float *weights);
 /* Segmentation output [N][K][H][W]: per-pixel softmax CE; label 255 = ignore; class_weights[K]
  * may be NULL. labels are [N][H][W] at the output's resolution. */
