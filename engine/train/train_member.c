@@ -49,7 +49,7 @@ static void synthesize(float *img, const float *clean, const float *donor, uint8
     memset(mask, 0, (size_t)h * w);
 }
 
-int lo_member_train(const lo_member_job *job, lo_net **net_out, lo_train_error *err) {
+int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_planned, lo_train_error *err) {
     const lo_bank *b = job->bank;
     lo_net_config cfg = {.batch = job->batch, .channels = b->c, .height = b->h, .width = b->w,
                          .threads = job->threads, .training = 1};
@@ -97,11 +97,20 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, lo_train_error *
     norm.has_map = has_map;
 
     uint64_t rng = job->seed * 0x2545F4914F6CDD1Dull + 17;
-    int warm = job->steps / 20 + 1;
-    double ema = 0;
+    int steps = job->steps;
+    int warm = steps / 20 + 1;
+    double ema = 0, t_start = lo_now_s();
+    const int probe = 4; /* steps timed before the member's length is fixed */
     int step;
-    for (step = 0; step < job->steps; step++) {
+    for (step = 0; step < steps; step++) {
         if (job->deadline > 0 && lo_now_s() > job->deadline) break;
+        if (step == probe && job->replan) {
+            int ns = job->replan(job->ctx, (lo_now_s() - t_start) / probe, steps);
+            if (ns < steps) {
+                steps = ns > probe + 1 ? ns : probe + 1;
+                warm = steps / 20 + 1;
+            }
+        }
         for (int s = 0; s < B; s++) {
             double u = lo_rng_uniform(&rng);
             int real_defect = na > 0 && u >= 0.5 && u < 0.8;
@@ -130,7 +139,7 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, lo_train_error *
                 for (size_t k = 0; k < mplane; k++) wp[k] = known ? (tp[k] > 0 ? job->pos_pixel_weight : 1.0f) : 0.0f;
             }
         }
-        double prog = (double)step / job->steps;
+        double prog = (double)step / steps;
         float lr = step < warm ? job->lr * (float)(step + 1) / (float)warm
                                : job->lr * (0.02f + 0.98f * 0.5f * (1.0f + (float)cos(M_PI * prog)));
         lo_net_zero_grad(net);
@@ -140,12 +149,13 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, lo_train_error *
         lo_net_backward(net);
         lo_opt_step(opt, net, lr);
         ema = step == 0 ? loss : 0.95 * ema + 0.05 * loss;
-        if (job->on_step) job->on_step(job->ctx, step + 1, job->steps, (float)ema);
+        if (job->on_step) job->on_step(job->ctx, step + 1, steps, (float)ema);
     }
     free(normals), free(anoms), free(img), free(clean), free(donor), free(scratch), free(mask), free(t_img);
     free(t_px), free(w_px);
     lo_opt_free(opt);
     *net_out = net;
+    *steps_planned = steps;
     return step;
 }
 

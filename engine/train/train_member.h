@@ -17,14 +17,18 @@ typedef struct {
     const float *mean, *std;
     const lo_augment_config *aug;
     void (*on_step)(void *ctx, int step, int steps, float loss);
+    /* after a few steps: given the measured seconds per step, returns the step count to run
+     * (<= steps; the schedule is rebuilt for it). NULL = keep steps. */
+    int (*replan)(void *ctx, double sec_per_step, int steps);
     void *ctx;
 } lo_member_job;
 
 double lo_now_s(void);
 
-/* Trains a fresh network; on success *net holds it (caller frees) and the number of steps done
- * is returned (fewer than job->steps when the deadline cut it); -1 with err on failure. */
-int lo_member_train(const lo_member_job *job, lo_net **net, lo_train_error *err);
+/* Trains a fresh network; on success *net holds it (caller frees), *steps_planned the schedule's
+ * length (after replan) and the number of steps done is returned (fewer when the deadline cut
+ * it); -1 with err on failure. */
+int lo_member_train(const lo_member_job *job, lo_net **net, int *steps_planned, lo_train_error *err);
 
 /* Scores bank items ids[0..n) with net in inference mode: logit[n] and, when the net has a map
  * and maps is non-NULL, maps[n][mh][mw] (logits). synthetic: score a synthetic-defect version of

@@ -32,7 +32,7 @@
 
 #define LO_DEFAULT_SEED 20201120u
 #define LO_DEFAULT_BUDGET_S 300.0
-#define LO_FOLDS 4
+#define LO_FOLDS 3
 #define LO_BATCH 16
 #define LO_TEST_FRACTION 0.2
 
@@ -117,7 +117,26 @@ typedef struct {
     char stage[160];
     double last_val;
     double last_report;
+    double deadline;       /* training must end by then */
+    double member_start;
+    int members_left;      /* including the one training now */
+    int shortened;
 } progress_ctx;
+
+/* Each member gets an even share of the time left; a machine slower than the plan (or a busy
+ * one) shortens the member to fit, and says so, since the run then depends on timing. */
+static int replan(void *vctx, double sec_per_step, int steps) {
+    progress_ctx *p = vctx;
+    double share = 0.9 * (p->deadline - p->member_start) / (p->members_left > 0 ? p->members_left : 1);
+    int fit = sec_per_step > 0 ? (int)floor(share / sec_per_step) : steps;
+    if (fit >= steps) return steps;
+    if (fit < 20) fit = 20;
+    p->shortened = 1;
+    p->total -= steps - fit;
+    logf_(p->req->log, "time budget: %s shortened from %d to %d steps (%.2f s per step; this run is not "
+                       "reproducible)", p->stage, steps, fit, sec_per_step);
+    return fit;
+}
 
 static void on_step(void *vctx, int step, int steps, float loss) {
     progress_ctx *p = vctx;
@@ -147,6 +166,8 @@ typedef struct {
     size_t n_params, n_state;
     int mh, mw, has_map;
     int cut;             /* a member stopped at the deadline */
+    uint8_t valid[LO_FOLDS];  /* member f trained at least half its schedule */
+    int steps_run[LO_FOLDS];
 } candidate;
 
 static void candidate_free(candidate *c) {
@@ -195,19 +216,26 @@ static int train_fold(candidate *c, const char *arch_json, const int *labels, co
                          .weight_decay = 1e-4f, .pos_pixel_weight = 3.0f,
                          .seed = seed + 1000003u * (uint64_t)(f + 1) + (uint64_t)c->h * 7919u + (uint64_t)c->w,
                          .deadline = deadline, .mean = mean, .std = std, .aug = aug, .on_step = on_step,
-                         .ctx = pc};
+                         .replan = replan, .ctx = pc};
     lo_net *net = NULL;
-    int done = lo_member_train(&job, &net, err);
+    int planned = c->steps;
+    pc->member_start = lo_now_s();
+    pc->deadline = deadline;
+    int done = lo_member_train(&job, &net, &planned, err);
     if (done < 0) {
         free(in_train), free(held), free(held_normal), free(donors);
         return -1;
     }
-    if (done < c->steps) {
+    c->steps_run[f] = done;
+    c->valid[f] = done >= planned / 2 && done >= 5;
+    if (done < planned) {
         c->cut = 1;
-        logf_(req->log, "time budget: %s stopped at step %d of %d (this run is not reproducible)", pc->stage,
-              done, c->steps);
+        logf_(req->log, "time budget: %s stopped at step %d of %d (this run is not reproducible)%s", pc->stage,
+              done, planned, c->valid[f] ? "" : "; this member is left out of the ensemble");
     }
-    pc->base += c->steps;
+    if (pc->shortened) c->cut = 1;
+    pc->total -= planned - done;
+    pc->base += done;
     pc->done = pc->base;
     size_t np = lo_net_param_count(net), ns = lo_net_state_count(net);
     if (!c->params) {
@@ -403,7 +431,7 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
         if (k > 0) {
             /* the larger candidate is tried only when it and the remaining folds fit the budget */
             double need = sec_per_px_step * px * cand[k].steps * LO_FOLDS;
-            if (lo_now_s() + need > deadline) {
+            if (pc.shortened || lo_now_s() + need > deadline) {
                 logf_(req->log, "candidate %dx%d not tried: it would need about %.0f s, %.0f s are left", cand[k].w,
                       cand[k].h, need, deadline - lo_now_s());
                 pc.total -= cand[k].steps;
@@ -412,9 +440,11 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
         }
         snprintf(pc.stage, sizeof pc.stage, "candidate %dx%d, fold 1/%d", cand[k].w, cand[k].h, LO_FOLDS);
         double t_member = lo_now_s();
+        pc.members_left = LO_FOLDS;
         if (train_fold(&cand[k], arch_json, labels, fold, n_train, 0, req, seed, deadline, mean, std, &aug, &pc, err))
             goto done;
-        if (k == 0) sec_per_px_step = (lo_now_s() - t_member) / (px * cand[k].steps);
+        if (k == 0 && cand[k].steps_run[0] > 0)
+            sec_per_px_step = (lo_now_s() - t_member) / (px * cand[k].steps_run[0]);
         tried++;
         double auc, ap;
         fold_quality(&cand[k], labels, fold, n_train, 0, &auc, &ap);
@@ -431,24 +461,17 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
           best_auc, best_ap);
     for (int k = 0; k < n_cand; k++)
         if (k != best) candidate_free(&cand[k]);
-    /* a slower machine than planned (or a busy one) shortens the remaining members so all of them
-     * finish their schedule inside the budget; logged, since the run then depends on timing */
-    {
-        double per_step = sec_per_px_step * c->h * c->w, left = deadline - lo_now_s();
-        int fit = per_step > 0 ? (int)floor(left / (per_step * (LO_FOLDS - 1))) : c->steps;
-        if (fit < c->steps) {
-            int ns = fit < 20 ? 20 : fit;
-            logf_(req->log, "time budget: folds 2-%d shortened from %d to %d steps (%.2f s per step; this run is "
-                            "not reproducible)", LO_FOLDS, c->steps, ns, per_step);
-            c->steps = ns;
-            c->cut = 1;
-        }
-    }
-    pc.total = pc.base + (long)c->steps * (LO_FOLDS - 1);
     for (int f = 1; f < LO_FOLDS; f++) {
         snprintf(pc.stage, sizeof pc.stage, "%dx%d, fold %d/%d", c->w, c->h, f + 1, LO_FOLDS);
+        pc.members_left = LO_FOLDS - f;
         if (train_fold(c, arch_json, labels, fold, n_train, f, req, seed, deadline, mean, std, &aug, &pc, err))
             goto done;
+    }
+    int n_valid = 0;
+    for (int f = 0; f < LO_FOLDS; f++) n_valid += c->valid[f];
+    if (n_valid == 0) {
+        fail(err, "training: the time budget (%.0f s) was too short to train any member; allow more time", budget);
+        goto done;
     }
 
     /* threshold and calibration from the out-of-fold scores */
@@ -458,26 +481,30 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
     char rule[400];
     float threshold;
     if (n_anom > 0) {
-        for (size_t i = 0; i < n_train; i++) p[m] = sigmoidf_(c->oof[i]), y[m] = (uint8_t)labels[i], m++;
+        for (size_t i = 0; i < n_train; i++)
+            if (c->valid[fold[i]]) p[m] = sigmoidf_(c->oof[i]), y[m] = (uint8_t)labels[i], m++;
         double f1;
         threshold = lo_threshold_f1_plateau(p, y, m, &f1);
         snprintf(rule, sizeof rule, "threshold %.4f: middle of the max-F1 plateau of %zu out-of-fold scores "
                  "(%d normal, %d anomalous; out-of-fold F1 %.3f, ROC AUC %.3f)", threshold, m, n_norm, n_anom, f1,
                  auc_of(p, y, m));
     } else {
-        for (size_t i = 0; i < n_train; i++) p[m++] = sigmoidf_(c->oof[i]);
+        for (size_t i = 0; i < n_train; i++)
+            if (c->valid[fold[i]]) p[m++] = sigmoidf_(c->oof[i]);
         float q = lo_threshold_normal_quantile(p, m, 0.99);
         float *ps = malloc(n_train * sizeof *ps);
-        for (size_t i = 0; i < n_train; i++) ps[i] = sigmoidf_(c->oof_synth[i]);
-        float med = lo_threshold_normal_quantile(ps, n_train, 0.5);
-        free(ps);
+        size_t ns_ = 0;
+        for (size_t i = 0; i < n_train; i++)
+            if (c->valid[fold[i]]) ps[ns_++] = sigmoidf_(c->oof_synth[i]);
+        float med = lo_threshold_normal_quantile(ps, ns_, 0.5);
         double zq = log(q / (1 - q)), zs = log(med / (1 - med));
         double z = zq + (zs > zq ? 0.1 * (zs - zq) : 0);
         threshold = (float)(1 / (1 + exp(-z)));
         snprintf(rule, sizeof rule, "threshold %.4f: normal-only training, 99th percentile of %zu out-of-fold "
                  "normal scores (%.4f) moved 10%% toward the median synthetic defect (%.4f)", threshold, m, q, med);
-        for (size_t i = 0; i < n_train; i++) y[i] = 0;
-        for (size_t i = 0; i < n_train; i++) p[m] = sigmoidf_(c->oof_synth[i]), y[m] = 1, m++;
+        for (size_t i = 0; i < m; i++) y[i] = 0;
+        for (size_t i = 0; i < ns_; i++) p[m] = ps[i], y[m] = 1, m++;
+        free(ps);
     }
     if (!(threshold > 0 && threshold < 1)) threshold = 0.5f;
     threshold = fminf(fmaxf(threshold, 1e-6f), 1 - 1e-6f);
@@ -507,13 +534,24 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
             memcpy(md.class_rgb[k], tr->classes[k].rgb, 3);
         }
     }
-    md.n_members = LO_FOLDS;
+    /* the ensemble: members that trained at least half their schedule, packed to the front */
+    md.n_members = 0;
+    for (int f = 0; f < LO_FOLDS; f++) {
+        if (!c->valid[f]) continue;
+        if (md.n_members != f) {
+            memmove(c->params + (size_t)md.n_members * c->n_params, c->params + (size_t)f * c->n_params,
+                    c->n_params * sizeof(float));
+            memmove(c->state + (size_t)md.n_members * c->n_state, c->state + (size_t)f * c->n_state,
+                    c->n_state * sizeof(float));
+        }
+        md.n_members++;
+    }
     md.n_params = c->n_params;
     md.n_state = c->n_state;
     md.params = c->params;
     md.state = c->state;
-    snprintf(md.recipe, sizeof md.recipe, "%s %dx%dx%d, %d-fold ensemble, %d steps/member; %s", arch_name,
-             channels, c->w, c->h, LO_FOLDS, c->steps, rule);
+    snprintf(md.recipe, sizeof md.recipe, "%s %dx%dx%d, %d-fold ensemble of %d, steps %d/%d/%d; %s", arch_name,
+             channels, c->w, c->h, LO_FOLDS, md.n_members, c->steps_run[0], c->steps_run[1], c->steps_run[2], rule);
     if (mkdir_p(req->model_dir) != 0) {
         fail(err, "training: cannot create %s: %s", req->model_dir, strerror(errno));
         goto done;
