@@ -120,10 +120,10 @@ static void add_defect(const demo_part *p, float *rgb, uint8_t *mask, const floa
         float dir = (float)(lds_rng_uniform(rng) * 3.14159265);
         float len = 10 + (float)lds_rng_uniform(rng) * 16;
         stroke(alpha, surf, x - len / 2 * cosf(dir), y - len / 2 * sinf(dir), x + len / 2 * cosf(dir),
-               y + len / 2 * sinf(dir), 1.2f + (float)lds_rng_uniform(rng) * 0.8f);
-        amount = (lds_rng_uniform(rng) < 0.5 ? -1.f : 1.f) * (0.12f + 0.1f * (float)lds_rng_uniform(rng));
+               y + len / 2 * sinf(dir), 1.5f + (float)lds_rng_uniform(rng) * 1.0f);
+        amount = (lds_rng_uniform(rng) < 0.5 ? -1.f : 1.f) * (0.18f + 0.12f * (float)lds_rng_uniform(rng));
     } else if (kind == 1) {
-        float rad = 2.5f + (float)lds_rng_uniform(rng) * 3.5f;
+        float rad = 3.5f + (float)lds_rng_uniform(rng) * 3.5f;
         for (int yy = 0; yy < S; yy++)
             for (int xx = 0; xx < S; xx++) {
                 float d = hypotf(xx + 0.5f - x, yy + 0.5f - y);
@@ -131,7 +131,7 @@ static void add_defect(const demo_part *p, float *rgb, uint8_t *mask, const floa
                 float a = (1 - smoothstep01(rad - 1.5f, rad + 1.f, d + wob)) * surf[(size_t)yy * S + (size_t)xx];
                 alpha[(size_t)yy * S + (size_t)xx] = a;
             }
-        amount = -(0.14f + 0.12f * (float)lds_rng_uniform(rng));
+        amount = -(0.2f + 0.12f * (float)lds_rng_uniform(rng));
     } else {
         float cx = p->cx + (p->r_out - 6) * cosf(ang), cy = p->cy + (p->r_out - 6) * sinf(ang);
         float dir = ang + 3.14159265f;
@@ -140,11 +140,11 @@ static void add_defect(const demo_part *p, float *rgb, uint8_t *mask, const floa
             dir += (float)(lds_rng_uniform(rng) - 0.5) * 1.2f;
             float seg = 3 + (float)lds_rng_uniform(rng) * 3;
             float nx = cx + seg * cosf(dir), ny = cy + seg * sinf(dir);
-            stroke(alpha, surf, cx, cy, nx, ny, 1.0f);
+            stroke(alpha, surf, cx, cy, nx, ny, 1.4f);
             cx = nx;
             cy = ny;
         }
-        amount = -(0.18f + 0.1f * (float)lds_rng_uniform(rng));
+        amount = -(0.25f + 0.1f * (float)lds_rng_uniform(rng));
     }
     apply_defect(rgb, mask, alpha, amount * p->light_gain);
     free(alpha);
