@@ -162,6 +162,7 @@ static cJSON *model_load(lo_service *s, const char *project, long version, bool 
         cJSON_ReplaceItemInObject(m, "StatusMessage", cJSON_CreateString(msg));
         lo_error e2;
         svc_model_save(s, project, version, m, &e2); /* best effort: describe still answers */
+        svc_sweep_eval_temps(s, project, version, m);
     }
     svc_unlock(pl);
     return m;

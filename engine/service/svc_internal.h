@@ -145,6 +145,9 @@ cJSON *svc_model_load(lo_service *s, const char *project, long version, lo_error
 cJSON *svc_model_load_locked(lo_service *s, const char *project, long version, lo_error *err);
 int svc_model_save(lo_service *s, const char *project, long version, const cJSON *meta, lo_error *err);
 
+/* worker.c: removes evaluation-file temporaries a dead worker left in the S3 mirror. */
+void svc_sweep_eval_temps(lo_service *s, const char *project, long version, const cJSON *meta);
+
 /* hosting.c: drops a cached model (stop-model, delete-model). */
 void svc_hosted_drop(lo_service *s, const char *project, long version);
 void svc_hosted_free_all(lo_service *s);

@@ -311,6 +311,36 @@ done:
     return rc;
 }
 
+/* After a worker died: its temporaries in the S3 mirror (evaluation files being written when it was
+ * killed) are removed so the mirror holds only whole files. Names as the writers make them:
+ * <final name>.tmp.<pid>.<n>. */
+void svc_sweep_eval_temps(lo_service *s, const char *project, long version, const cJSON *meta) {
+    const cJSON *loc = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(meta, "OutputConfig"),
+                                                        "S3Location");
+    const char *bucket = str_member(loc, "Bucket"), *prefix = str_member(loc, "Prefix");
+    if (!*bucket) return;
+    char dir[SVC_PATH_MAX * 2], base[SVC_PATH_MAX], tag[600];
+    svc_fmt(dir, sizeof dir, "%s/%s/%s", s->s3_root, bucket, prefix);
+    const char *slash = strrchr(prefix, '/');
+    svc_fmt(base, sizeof base, "%s", slash ? slash + 1 : prefix);
+    char *cut = strrchr(dir, '/');
+    if (cut) *cut = 0;
+    svc_fmt(tag, sizeof tag, "-%s-%ld.", project, version);
+    char **names;
+    size_t n;
+    if (svc_list_names(dir, &names, &n)) return;
+    size_t bl = strlen(base);
+    for (size_t i = 0; i < n; i++) {
+        const char *nm = names[i];
+        if (strncmp(nm, base, bl) || strncmp(nm + bl, "Evaluation", 10) || !strstr(nm, tag) || !strstr(nm, ".tmp."))
+            continue;
+        char p[SVC_PATH_MAX * 3];
+        svc_fmt(p, sizeof p, "%s/%s", dir, nm);
+        unlink(p);
+    }
+    svc_free_names(names, n);
+}
+
 int lo_service_worker_main(const char *project, const char *version) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     lo_error err;
