@@ -3,3 +3,9 @@ add_executable(accuracy ${CMAKE_CURRENT_SOURCE_DIR}/accuracy.c ${CMAKE_CURRENT_S
 target_link_libraries(accuracy PRIVATE lookout_engine lookout_warnings)
 target_compile_definitions(accuracy PRIVATE LO_SHARED_DATA_DIR="${PROJECT_SOURCE_DIR}/../shared/data")
 set_target_properties(accuracy PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench)
+
+# detect-anomalies latency for one 576x768 JPEG (issue 5 item 6)
+add_executable(infer_speed ${CMAKE_CURRENT_SOURCE_DIR}/infer_speed.c)
+target_link_libraries(infer_speed PRIVATE lookout_engine lookout_warnings)
+target_compile_definitions(infer_speed PRIVATE LO_SHARED_DATA_DIR="${PROJECT_SOURCE_DIR}/../shared/data")
+set_target_properties(infer_speed PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench)
