@@ -738,7 +738,30 @@ static int needs_quotes(const char *s) {
     return 0;
 }
 
-static void yaml_str(const char *s, lo_sbuf *out) {
+static long out_column(const lo_sbuf *out) {
+    long k = (long)out->len;
+    while (k > 0 && out->s[k - 1] != '\n') k--;
+    return text_len(out->s ? out->s + k : "");
+}
+
+/* Writes text, folding long lines as the YAML emitter does: a single space after column 80
+ * becomes a line break indented to `indent` (a negative indent never folds). */
+static void yaml_folded(const char *s, size_t n, long indent, lo_sbuf *out) {
+    long col = out_column(out);
+    for (size_t i = 0; i < n; i++) {
+        int single_space = s[i] == ' ' && i > 0 && s[i - 1] != ' ' && i + 1 < n && s[i + 1] != ' ';
+        if (single_space && indent >= 0 && col > 80) {
+            lo_sbuf_puts(out, "\n");
+            spaces(out, indent, ' ');
+            col = indent;
+            continue;
+        }
+        lo_sbuf_add(out, s + i, 1);
+        col += ((unsigned char)s[i] & 0xC0) != 0x80;
+    }
+}
+
+static void yaml_str(const char *s, long indent, lo_sbuf *out) {
     int special = 0;
     for (const unsigned char *c = (const unsigned char *)s; *c; c++) special |= *c < 0x20 || *c == 0x7f;
     if (special) { /* double quotes can carry escapes */
@@ -746,16 +769,19 @@ static void yaml_str(const char *s, lo_sbuf *out) {
         return;
     }
     if (!needs_quotes(s)) {
-        lo_sbuf_puts(out, s);
+        yaml_folded(s, strlen(s), indent, out);
         return;
     }
+    lo_sbuf q = {0};
+    for (const char *c = s; *c; c++) lo_sbuf_add(&q, *c == '\'' ? "''" : c, *c == '\'' ? 2 : 1);
     lo_sbuf_puts(out, "'");
-    for (const char *c = s; *c; c++) lo_sbuf_add(out, *c == '\'' ? "''" : c, *c == '\'' ? 2 : 1);
+    yaml_folded(lo_sbuf_str(&q), q.len, indent, out);
     lo_sbuf_puts(out, "'");
+    lo_sbuf_free(&q);
 }
 
-static void yaml_scalar_out(const cJSON *v, lo_sbuf *out) {
-    if (cJSON_IsString(v)) yaml_str(v->valuestring, out);
+static void yaml_scalar_out(const cJSON *v, long indent, lo_sbuf *out) {
+    if (cJSON_IsString(v)) yaml_str(v->valuestring, indent, out);
     else if (cJSON_IsRaw(v)) lo_sbuf_puts(out, v->valuestring);
     else if (cJSON_IsTrue(v)) lo_sbuf_puts(out, "true");
     else if (cJSON_IsFalse(v)) lo_sbuf_puts(out, "false");
@@ -769,7 +795,8 @@ static void yaml_node(const cJSON *v, int ind, int inline_first, lo_sbuf *out);
 static void yaml_after_key(const cJSON *v, int ind, int in_seq, lo_sbuf *out) {
     if (is_scalar(v) || !v->child) {
         lo_sbuf_puts(out, " ");
-        if (is_scalar(v)) yaml_scalar_out(v, out);
+        /* a folded value continues two columns right of its key (or of the "- ") */
+        if (is_scalar(v)) yaml_scalar_out(v, in_seq ? ind : ind + 2, out);
         else lo_sbuf_puts(out, cJSON_IsObject(v) ? "{}" : "[]");
         lo_sbuf_puts(out, "\n");
         return;
@@ -792,7 +819,7 @@ static void yaml_node(const cJSON *v, int ind, int inline_first, lo_sbuf *out) {
         for (int i = 0; i < n; i++) {
             if (!(first && inline_first)) spaces(out, ind, ' ');
             first = 0;
-            yaml_str(keys[i], out);
+            yaml_str(keys[i], -1, out);
             lo_sbuf_puts(out, ":");
             yaml_after_key(cJSON_GetObjectItemCaseSensitive(v, keys[i]), ind, 0, out);
         }

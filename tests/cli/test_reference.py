@@ -131,6 +131,12 @@ RESPONSES = [
         {'CreationTimestamp': T0, 'ModelVersion': '2', 'ModelArn': 'arn:m/2', 'Status': 'HOSTED',
          'StatusMessage': 'Hosted'}]}),
     ('ListModels', {'Models': []}),
+    ('DescribeModel', {'ModelDescription': {
+        'ModelVersion': '4', 'Status': 'TRAINING_FAILED', 'CreationTimestamp': T0,
+        'StatusMessage': 'the training process ended unexpectedly (it was killed or crashed before finishing; '
+                         'last log line "plan 4 folds, input 128x128"); create the model again',
+        'Description': 'a description that is long enough to be folded by the YAML emitter when it is printed, '
+                       'twice over, and then some more words to be sure: it is'}}),
     ('ListTagsForResource', {'Tags': [{'Key': 'team', 'Value': 'line-3'}, {'Key': 'k2', 'Value': ''}]}),
     ('ListDatasetEntries', {'DatasetEntries': [
         '{"source-ref":"s3://b/normal-1.jpg","anomaly-label":0}',
