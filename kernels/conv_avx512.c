@@ -189,9 +189,9 @@ static void dot_avx512(int m, int n, int len, const float *A, size_t lda, const 
  * chunk. Narrow layers (8-28 wide rows) spent most of their unfolding in per-segment bookkeeping. */
 #define ROW_CHUNKS_MAX 64
 /* Per (kx, chunk) load masks of the 16 or 32-float input window (valid input columns that an
- * output lane reads) and per chunk the output mask. */
+ * output lane reads), the same as output lanes (mv), and per chunk the output mask. */
 static void row_masks(const lk_conv *c, __mmask16 ma[15][ROW_CHUNKS_MAX], __mmask16 mb[15][ROW_CHUNKS_MAX],
-                      __mmask16 md[ROW_CHUNKS_MAX])
+                      __mmask16 mv[15][ROW_CHUNKS_MAX], __mmask16 md[ROW_CHUNKS_MAX])
 {
     const int K = c->k, S = c->stride, P = c->pad, ow = c->ow, w = c->w;
     const int nch = (ow + 15) / 16;
@@ -199,14 +199,18 @@ static void row_masks(const lk_conv *c, __mmask16 ma[15][ROW_CHUNKS_MAX], __mmas
         const int cnt = ow - ch * 16 < 16 ? ow - ch * 16 : 16;
         md[ch] = (__mmask16)((1u << cnt) - 1u);
         for (int kx = 0; kx < K; kx++) {
-            unsigned a = 0, b = 0;
+            unsigned a = 0, b = 0, v = 0;
             for (int l = 0; l < cnt; l++) {
                 int e = S == 2 ? 2 * l : l; /* element of the load window */
                 int ix = ch * 16 * S + kx - P + e;
-                if (ix >= 0 && ix < w) { if (e < 16) a |= 1u << e; else b |= 1u << (e - 16); }
+                if (ix >= 0 && ix < w) {
+                    if (e < 16) a |= 1u << e; else b |= 1u << (e - 16);
+                    v |= 1u << l; /* output lane l reads a real input column */
+                }
             }
             ma[kx][ch] = (__mmask16)a;
             mb[kx][ch] = (__mmask16)b;
+            mv[kx][ch] = (__mmask16)v;
         }
     }
 }
@@ -220,8 +224,9 @@ static void im2col_avx512(const lk_conv *c, const float *x, int k0, int kc, int 
         im2col_panel_impl(c, x, k0, kc, p0, np, dst, ldd);
         return;
     }
-    __mmask16 ma[15][ROW_CHUNKS_MAX], mb[15][ROW_CHUNKS_MAX], md[ROW_CHUNKS_MAX];
-    row_masks(c, ma, mb, md);
+    __mmask16 ma[15][ROW_CHUNKS_MAX], mb[15][ROW_CHUNKS_MAX], mv[15][ROW_CHUNKS_MAX], md[ROW_CHUNKS_MAX];
+    row_masks(c, ma, mb, mv, md);
+    const float *x_end = x + (size_t)c->cin * c->h * w;
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const int oy0 = p0 / ow, rows = np / ow;
     int ci = k0 / (K * K), ky = (k0 / K) % K, kx = k0 % K;
@@ -239,15 +244,16 @@ static void im2col_avx512(const lk_conv *c, const float *x, int k0, int kc, int 
             for (int ch = 0; ch < nch; ch++) {
                 const float *src = row + ch * 16 * S;
                 __m512 v;
-                /* plain loads/stores where the window lies inside the row: partial masks are
-                 * much slower than full-width moves on this core */
-                const int start = ch * 16 * S + kx - P, inside = start >= 0 && start + 16 * S <= w;
+                /* Full-width loads whenever the window lies inside this image's tensor (partial
+                 * mask loads are several times slower on this core); lanes reading padding
+                 * positions (neighbouring rows) are zeroed by the permute's mask instead. */
+                const int inside = src >= x && src + 16 * S <= x_end;
                 if (S == 2)
-                    v = inside ? _mm512_permutex2var_ps(_mm512_loadu_ps(src), even, _mm512_loadu_ps(src + 16))
+                    v = inside ? _mm512_maskz_permutex2var_ps(mv[kx][ch], _mm512_loadu_ps(src), even, _mm512_loadu_ps(src + 16))
                                : _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(ma[kx][ch], src), even,
                                                         _mm512_maskz_loadu_ps(mb[kx][ch], src + 16));
                 else
-                    v = inside ? _mm512_loadu_ps(src) : _mm512_maskz_loadu_ps(ma[kx][ch], src);
+                    v = inside ? _mm512_maskz_mov_ps(mv[kx][ch], _mm512_loadu_ps(src)) : _mm512_maskz_loadu_ps(ma[kx][ch], src);
                 if (md[ch] == 0xffff) _mm512_storeu_ps(d + ch * 16, v);
                 else _mm512_mask_storeu_ps(d + ch * 16, md[ch], v);
             }
@@ -267,8 +273,9 @@ static void col2im_avx512(const lk_conv *c, const float *src, int lds, int k0, i
         col2im_panel_impl(c, src, lds, k0, kc, p0, np, dx);
         return;
     }
-    __mmask16 ma[15][ROW_CHUNKS_MAX], mb[15][ROW_CHUNKS_MAX], md[ROW_CHUNKS_MAX];
-    row_masks(c, ma, mb, md);
+    __mmask16 ma[15][ROW_CHUNKS_MAX], mb[15][ROW_CHUNKS_MAX], mv[15][ROW_CHUNKS_MAX], md[ROW_CHUNKS_MAX];
+    row_masks(c, ma, mb, mv, md);
+    const float *dx_end = dx + (size_t)c->cin * c->h * w;
     const __m512i lo = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
     const __m512i hi = _mm512_setr_epi32(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
     const int oy0 = p0 / ow, rows = np / ow;
@@ -284,8 +291,10 @@ static void col2im_avx512(const lk_conv *c, const float *src, int lds, int k0, i
                 float *d = row + ch * 16 * S;
                 const __mmask16 a_m = ma[kx][ch];
                 __m512 sv = md[ch] == 0xffff ? _mm512_loadu_ps(s + ch * 16) : _mm512_maskz_loadu_ps(md[ch], s + ch * 16);
-                const int start = ch * 16 * S + kx - P, inside = start >= 0 && start + 16 * S <= w;
-                if (S == 2 && inside) { /* full-width read-modify-write; odd lanes unchanged */
+                /* full-width read-modify-write inside this image's gradient (only this thread
+                 * writes it): lanes outside the valid ones are written back unchanged */
+                const int inside = d >= dx && d + 16 * S <= dx_end;
+                if (S == 2 && inside) {
                     __m512 a = _mm512_loadu_ps(d), b = _mm512_loadu_ps(d + 16);
                     _mm512_storeu_ps(d, _mm512_mask_add_ps(a, a_m, a, _mm512_permutexvar_ps(lo, sv)));
                     _mm512_storeu_ps(d + 16, _mm512_mask_add_ps(b, mb[kx][ch], b, _mm512_permutexvar_ps(hi, sv)));
@@ -294,8 +303,9 @@ static void col2im_avx512(const lk_conv *c, const float *src, int lds, int k0, i
                     __m512 a = _mm512_maskz_loadu_ps(a_m, d), b = _mm512_maskz_loadu_ps(b_m, d + 16);
                     _mm512_mask_storeu_ps(d, a_m, _mm512_add_ps(a, _mm512_permutexvar_ps(lo, sv)));
                     _mm512_mask_storeu_ps(d + 16, b_m, _mm512_add_ps(b, _mm512_permutexvar_ps(hi, sv)));
-                } else if (inside && a_m == 0xffff) {
-                    _mm512_storeu_ps(d, _mm512_add_ps(_mm512_loadu_ps(d), sv));
+                } else if (inside) {
+                    __m512 a = _mm512_loadu_ps(d);
+                    _mm512_storeu_ps(d, _mm512_mask_add_ps(a, a_m, a, sv));
                 } else {
                     __m512 a = _mm512_maskz_loadu_ps(a_m, d);
                     _mm512_mask_storeu_ps(d, a_m, _mm512_add_ps(a, sv));
