@@ -104,10 +104,11 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
     int step;
     for (step = 0; step < steps; step++) {
         if (job->deadline > 0 && lo_now_s() > job->deadline) break;
-        if (step == probe && job->replan) {
-            int ns = job->replan(job->ctx, (lo_now_s() - t_start) / probe, steps);
+        /* timed after a few steps, then re-checked as the box's load changes */
+        if (job->replan && (step == probe || (step > probe && step % 25 == 0))) {
+            int ns = job->replan(job->ctx, (lo_now_s() - t_start) / step, steps);
             if (ns < steps) {
-                steps = ns > probe + 1 ? ns : probe + 1;
+                steps = ns > step + 1 ? ns : step + 1;
                 warm = steps / 20 + 1;
             }
         }

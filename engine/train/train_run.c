@@ -131,6 +131,7 @@ static int replan(void *vctx, double sec_per_step, int steps) {
     int fit = sec_per_step > 0 ? (int)floor(share / sec_per_step) : steps;
     if (fit >= steps) return steps;
     if (fit < 20) fit = 20;
+    if (fit >= steps) return steps;
     p->shortened = 1;
     p->total -= steps - fit;
     logf_(p->req->log, "time budget: %s shortened from %d to %d steps (%.2f s per step; this run is not "
