@@ -271,6 +271,9 @@ static int spawn_worker(lo_service *s, const char *project, long version, const 
         if (chdir(model_dir) != 0) _exit(126);
         closefrom(4);
         execve(exe, argv, envp);
+        /* into the model's log, so the StatusMessage can say what went wrong */
+        static const char msg[] = "cannot execute the training worker (set LOOKOUT_WORKER_BIN to the lookout binary): ";
+        if (write(2, msg, sizeof msg - 1) < 0 || write(2, exe, strlen(exe)) < 0 || write(2, "\n", 1) < 0) _exit(127);
         _exit(127);
     }
     int status = 0;

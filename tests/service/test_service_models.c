@@ -168,7 +168,8 @@ static void test_crash_detection(lo_service *s) {
         if (strcmp(st, "TRAINING")) break;
         usleep(20000);
     }
-    CHECK(!strcmp(st, "TRAINING_FAILED"), "missing worker binary: %s %s", st, msg);
+    CHECK(!strcmp(st, "TRAINING_FAILED") && strstr(msg, "cannot execute the training worker"), "missing worker binary: %s %s",
+          st, msg);
     setenv("LOOKOUT_WORKER_BIN", quitter, 1);
 }
 
