@@ -147,6 +147,7 @@ static cJSON *call_json(const endpoint *ep, const char *method, const char *path
 typedef struct {
     const endpoint *ep;
     const char *path;
+    int describe; /* GET DescribeModel instead of DetectAnomalies: the server's own overhead */
     char **images;
     size_t *image_len;
     int n_images;
@@ -164,9 +165,18 @@ static void *client(void *arg) {
         int k = i % L->n_images;
         char *resp;
         double t0 = now_s();
-        int st = call(L->ep, "POST", L->path, "image/jpeg", L->images[k], L->image_len[k], &resp);
+        int st = L->describe ? call(L->ep, "GET", L->path, NULL, NULL, 0, &resp)
+                             : call(L->ep, "POST", L->path, "image/jpeg", L->images[k], L->image_len[k], &resp);
         L->lat[i] = now_s() - t0;
         cJSON *o = st == 200 ? cJSON_Parse(resp) : NULL;
+        if (L->describe) {
+            const cJSON *md = cJSON_GetObjectItem(o, "ModelDescription");
+            if (!cJSON_IsString(cJSON_GetObjectItem(md, "Status")) && atomic_fetch_add(&L->errors, 1) < 3)
+                fprintf(stderr, "http_load: request %d -> %d %.200s\n", i, st, resp ? resp : "");
+            cJSON_Delete(o);
+            free(resp);
+            continue;
+        }
         const cJSON *r = cJSON_GetObjectItem(o, "DetectAnomalyResult");
         const cJSON *c = cJSON_GetObjectItem(r, "Confidence");
         if (!cJSON_IsBool(cJSON_GetObjectItem(r, "IsAnomalous")) || !cJSON_IsNumber(c) || c->valuedouble < 0 ||
@@ -186,10 +196,11 @@ static int cmp_double(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-static int run_load(const endpoint *ep, const char *project, const char *version, const char *data, int total, int clients) {
+static int run_load(const endpoint *ep, const char *project, const char *version, const char *data, int total,
+                    int clients, int describe) {
     char path[512];
-    snprintf(path, sizeof path, "/2020-11-20/projects/%s/models/%s/detect", project, version);
-    load L = {.ep = ep, .path = path, .total = total};
+    snprintf(path, sizeof path, "/2020-11-20/projects/%s/models/%s%s", project, version, describe ? "" : "/detect");
+    load L = {.ep = ep, .path = path, .total = total, .describe = describe};
     L.images = calloc(8, sizeof *L.images);
     L.image_len = calloc(8, sizeof *L.image_len);
     for (int i = 0; i < 8; i++) { /* 4 normal + 4 anomalous test photos the model never saw */
@@ -212,8 +223,13 @@ static int run_load(const endpoint *ep, const char *project, const char *version
     double sum = 0;
     for (int i = 0; i < total; i++) sum += L.lat[i];
 #define PCT(p) (L.lat[(int)((p) / 100.0 * (total - 1) + 0.5)] * 1e3)
-    printf("http_load: %d detect-anomalies (JPEG 576x768, ~%zu KB), %d concurrent clients, %d errors, %d anomalous\n",
-           total, L.image_len[0] / 1024, clients, atomic_load(&L.errors), atomic_load(&L.anomalous));
+    if (describe)
+        printf("http_load: %d describe-model (HTTP + SigV4 + service overhead, no inference), %d concurrent clients, "
+               "%d errors\n", total, clients, atomic_load(&L.errors));
+    else
+        printf("http_load: %d detect-anomalies (JPEG 576x768, ~%zu KB; 4 normal + 4 anomalous test photos), %d "
+               "concurrent clients, %d errors, %d judged anomalous\n", total, L.image_len[0] / 1024, clients,
+               atomic_load(&L.errors), atomic_load(&L.anomalous));
     printf("http_load: wall %.2f s, %.1f req/s; latency ms: mean %.1f p50 %.1f p90 %.1f p99 %.1f max %.1f\n", wall,
            total / wall, sum / total * 1e3, PCT(50), PCT(90), PCT(99), L.lat[total - 1] * 1e3);
     for (int i = 0; i < L.n_images; i++) free(L.images[i]);
@@ -362,7 +378,8 @@ static int setup_and_run(const char *lookout, const char *data, int total, int c
         }
         sleep(1);
     }
-    rc = run_load(&ep, "bench", "1", data, total, clients);
+    rc = run_load(&ep, "bench", "1", data, total, clients, 0);
+    rc |= run_load(&ep, "bench", "1", data, 2000, clients, 1);
 out:
     free(out);
     if (server > 0) {
@@ -402,6 +419,6 @@ int main(int argc, char **argv) {
     }
     if (sodium_init() < 0) return 1;
     signal(SIGPIPE, SIG_IGN);
-    if (project) return run_load(&ep, project, version, data, total, clients);
+    if (project) return run_load(&ep, project, version, data, total, clients, 0) | run_load(&ep, project, version, data, 2000, clients, 1);
     return setup_and_run(lookout, data, total, clients);
 }
