@@ -9,7 +9,7 @@
  * gives the same verdicts.
  *
  *   accuracy [--data DIR] [--work DIR] [--only a,b] [--threads N] [--budget S] [--seed N]
- *            [--prepare-only]
+ *            [--arch NAME] [--prepare-only]
  */
 #define _GNU_SOURCE
 #include "accuracy_protocol.h"
@@ -115,7 +115,7 @@ static int detect_folder(lo_model *m, const char *folder, score_list *out) {
 }
 
 int main(int argc, char **argv) {
-    const char *data = LO_SHARED_DATA_DIR, *only = NULL;
+    const char *data = LO_SHARED_DATA_DIR, *only = NULL, *arch = NULL;
     char work[4096] = "";
     int threads = 2, prepare_only = 0;
     double budget = 0;
@@ -127,10 +127,11 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--budget") && i + 1 < argc) budget = atof(argv[++i]);
         else if (!strcmp(argv[i], "--seed") && i + 1 < argc) seed = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--arch") && i + 1 < argc) arch = argv[++i];
         else if (!strcmp(argv[i], "--prepare-only")) prepare_only = 1;
         else {
             fprintf(stderr, "usage: %s [--data DIR] [--work DIR] [--only name,name] [--threads N] [--budget S] "
-                            "[--seed N] [--prepare-only]\n", argv[0]);
+                            "[--seed N] [--arch NAME] [--prepare-only]\n", argv[0]);
             return 2;
         }
     }
@@ -183,7 +184,7 @@ int main(int argc, char **argv) {
         FILE *log = fopen(log_path, "w");
         lo_train_request req = {.train_dir = ds_train, .test_dir = separate ? ds_test : NULL,
                                 .model_dir = model_dir, .seed = seed, .threads = threads,
-                                .time_budget_s = budget, .log = log, .progress = on_progress};
+                                .time_budget_s = budget, .log = log, .progress = on_progress, .arch = arch};
         lo_train_result res;
         lo_train_error terr;
         fprintf(stderr, "%s:\n", sp->name);

@@ -422,7 +422,8 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
 
     progress_ctx pc = {.req = req, .t0 = t0, .last_val = -1};
     pc.total = (long)want_steps * (LO_FOLDS + n_cand - 1);
-    /* the last 8 % of the budget is kept for scoring the test images and writing files */
+    /* the last 8 % of the budget is kept for scoring the test images and writing files (more when
+     * the first member shows scoring the test set will take longer) */
     double deadline = t0 + budget * 0.92;
     double sec_per_px_step = 0; /* measured on the first member: seconds per step per input pixel */
 
@@ -446,8 +447,14 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
         pc.members_left = LO_FOLDS;
         if (train_fold(&cand[k], arch_json, labels, fold, n_train, 0, req, seed, deadline, mean, std, &aug, &pc, err))
             goto done;
-        if (k == 0 && cand[k].steps_run[0] > 0)
+        if (k == 0 && cand[k].steps_run[0] > 0) {
             sec_per_px_step = (lo_now_s() - t_member) / (px * cand[k].steps_run[0]);
+            /* keep time to score the test images with every member (a forward costs about a
+             * third of a training step's per-image work; half, to be safe) */
+            double scoring = (double)n_test * LO_FOLDS * sec_per_px_step * px / LO_BATCH * 0.5;
+            double d2 = t0 + budget * 0.97 - scoring;
+            if (d2 < deadline) deadline = d2 > lo_now_s() ? d2 : lo_now_s();
+        }
         tried++;
         double auc, ap;
         fold_quality(&cand[k], labels, fold, n_train, 0, &auc, &ap);
