@@ -130,7 +130,7 @@ int main(int argc, char **argv) {
 
     char bucket[700];
     snprintf(bucket, sizeof bucket, "%s/bkt", lo_service_s3_root(s));
-    int failed = 0, trained = 0, missed = 0;
+    int failed = 0, trained = 0, missed = 0, other = 0;
     for (int r = 0; r < runs; r++) {
         long v = ref_v + 1 + r;
         double at = full * 1.1 * (r + 0.5) / runs;
@@ -149,9 +149,11 @@ int main(int argc, char **argv) {
         const char *st = d ? t_str(d, "ModelDescription.Status") : "(timeout)";
         if (!strcmp(st, "TRAINED")) trained++;
         else if (!strcmp(st, "TRAINING_FAILED")) {
-            failed++;
-            CHECK(strstr(t_str(d, "ModelDescription.StatusMessage"), "ended unexpectedly") != NULL,
-                  "run %d: message %s", r, t_str(d, "ModelDescription.StatusMessage"));
+            /* killed: "ended unexpectedly"; a worker that ended first (e.g. its budget was too short
+             * on a loaded machine) keeps the reason it recorded */
+            if (strstr(t_str(d, "ModelDescription.StatusMessage"), "ended unexpectedly")) failed++;
+            else other++;
+            CHECK(t_str(d, "ModelDescription.StatusMessage")[0], "run %d: TRAINING_FAILED says why", r);
         } else
             CHECK(0, "run %d: final status %s", r, st);
         cJSON_Delete(d);
@@ -169,8 +171,10 @@ int main(int argc, char **argv) {
     free(ds2);
     free(ds_text);
     free(ref_text);
-    printf("worker killed at %d instants over a %.1f s run: %d TRAINING_FAILED, %d finished first, %d gone before "
-           "the kill; invariant violations: %d\n", runs, full, failed, trained, missed, t_failures);
+    CHECK(failed > 0, "some kills caught the worker running");
+    printf("worker killed at %d instants over a %.1f s run: %d ended unexpectedly, %d TRAINED first, %d failed first "
+           "for their own reason, %d gone before the kill; invariant violations: %d\n", runs, full, failed, trained,
+           other, missed, t_failures);
     lo_service_close(s);
     return t_finish();
 }
