@@ -41,6 +41,12 @@ int lo_service_call(lo_service *s, const char *operation, const cJSON *input, co
 void lo_error_set(lo_error *err, const char *type, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Path of a trained model version's model file (for lo_model_load). version: a number or
+ * "latest". ResourceNotFoundException when the project or version is missing, ValidationException
+ * when the version is not trained (TRAINED or a hosting state). 0 on success. */
+int lo_service_model_file(lo_service *s, const char *project, const char *version, char *path, size_t len,
+                          lo_error *err);
+
 /* The detached training worker (`lookout __worker <project> <version>`). */
 int lo_service_worker_main(const char *project, const char *version);
 

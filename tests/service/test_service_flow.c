@@ -196,6 +196,10 @@ static void test_full_flow(lo_service *s) {
     CHECK(text && strstr((char *)text, "peak RSS"), "log.txt kept with the model");
     free(text);
 
+    char mf[4096];
+    lo_error mfe;
+    CHECK(lo_service_model_file(s, "flow", "latest", mf, sizeof mf, &mfe) == 0 && strstr(mf, "/model.bin"),
+          "model file of the trained version: %s", mfe.message);
     /* hosting */
     EXPECT_OK(o, s, "StartModel", "{\"ProjectName\": \"flow\", \"ModelVersion\": \"%s\", \"MinInferenceUnits\": 1}", version);
     CHECK(o && !strcmp(t_str(o, "Status"), "HOSTED"), "start: %s", t_str(o, "Status"));

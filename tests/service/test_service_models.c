@@ -387,6 +387,11 @@ static void test_hosting_errors(lo_service *s) {
     CHECK(lo_service_call(s, "DetectAnomalies", in, NULL, 0, &out, &e) != 0 && strstr(e.message, "Body"),
           "no body: %s", e.message);
     cJSON_Delete(in);
+    char path[4096];
+    CHECK(lo_service_model_file(s, "m", "1", path, sizeof path, &e) != 0 && !strcmp(e.type, "ValidationException"),
+          "no model file for a failed training: %s", e.message);
+    CHECK(lo_service_model_file(s, "m", "99", path, sizeof path, &e) != 0 && !strcmp(e.type, "ResourceNotFoundException"),
+          "no model file for a missing version: %s", e.message);
     EXPECT_ERR("ConflictException", "TRAINING_FAILED", s, "StartModel",
                "{\"ProjectName\": \"m\", \"ModelVersion\": \"1\", \"MinInferenceUnits\": 1}");
 }
