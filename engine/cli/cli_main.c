@@ -5,6 +5,7 @@
 #include "engine.h"
 #include "cli_internal.h"
 #include "http/http.h"
+#include "batch/batch.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -44,6 +45,26 @@ static const lo_cli_command commands[] = {
      "       S3Location={Bucket=lookout-demo,Prefix=demo/}, waits for training, prints\n"
      "       describe-model and where the evaluation files went (under $LOOKOUT_S3_ROOT).\n\n"
      "SYNOPSIS\n            demo\n"},
+    {"batch-detect", lo_batch_detect_main,
+     "Scores a folder or manifest of images with a trained model; JSON Lines results, metrics when labelled.",
+     "NAME\n       batch-detect -\n\nDESCRIPTION\n"
+     "       An extension of Lookout for Vision: scores every image of --image-folder\n"
+     "       (DIR/normal/ and DIR/anomaly/ are labelled, images directly in DIR are not)\n"
+     "       or of a Ground Truth --manifest (s3://BUCKET/KEY under $LOOKOUT_S3_ROOT, or a\n"
+     "       local path) with a TRAINED or hosted model version, without hosting it. Writes\n"
+     "       <Prefix>BatchDetect-<project>-<version>-<time>.jsonl under the OutputConfig,\n"
+     "       one JSON line per image: source-ref, GroundTruth (labelled input), IsAnomalous,\n"
+     "       Confidence, AnomalyScore, AnomalyAreaFraction (null for classification\n"
+     "       models) and Anomalies (segmentation), or Error for an image that could not be\n"
+     "       read or scored (the job goes on). With labelled images it also writes\n"
+     "       BatchEvaluationResult-...json (EvaluationResult layout) and\n"
+     "       BatchEvaluationReport-...html beside it. Streams in batches over all cores,\n"
+     "       shows progress on a terminal, prints a JSON summary. Exit 0, 252 on a usage\n"
+     "       error, 254 on a service error.\n\n"
+     "SYNOPSIS\n            batch-detect\n          --project-name <value>\n          --model-version <value>\n"
+     "          --image-folder <value> | --manifest <value>\n"
+     "          --output-config <value>    (S3Location={Bucket=b,Prefix=p/})\n"
+     "          [--batch-size <value>]     (default 16)\n"},
     {"serve", lo_http_serve_main, "Serves the Lookout for Vision REST API over HTTP (SigV4 authenticated).", NULL},
     {"create-access-key", lo_http_access_key_main, "Creates an access key for `lookout serve` clients.", NULL},
     {"__worker", worker_main, NULL, NULL}, /* the detached training worker */
