@@ -31,6 +31,11 @@ typedef struct {
 #define LDS_MAX_SIDE 4096
 #define LDS_MAX_BYTES (8u * 1024u * 1024u)
 #define LDS_MAX_CLASSES 32
+/* Limits on what enters through a manifest or a folder (dataset/README.md "Limits"). */
+#define LDS_MAX_ENTRIES 16000                     /* images per dataset (Lookout's dataset quota) */
+#define LDS_MAX_LINE_BYTES (64u * 1024u)          /* one manifest line */
+#define LDS_MAX_MANIFEST_BYTES (64u * 1024u * 1024u) /* one manifest file or change list */
+#define LDS_MAX_JSON_DEPTH 16                     /* nesting in one line (Ground Truth needs 4) */
 
 /* ---- import / update (used by the service) -------------------------------------------- */
 

@@ -2,6 +2,7 @@
  * keep every source-ref inside its S3 root or image folder. */
 #include "lds_internal.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -197,6 +198,10 @@ char *lds_resolve_inside(const char *root, const char *rel, const char *what, ld
             lds_set_error(err, "%s: '%s' has an empty path component", what, rel);
             return NULL;
         }
+        if (n == 1 && p[0] == '.') {
+            lds_set_error(err, "%s: '%s' has a '.' path component", what, rel);
+            return NULL;
+        }
         if (!q) break;
         p = q + 1;
     }
@@ -237,6 +242,17 @@ char *lds_resolve_s3(const char *s3_root, const char *uri, const char *what, lds
     const char *slash = strchr(b, '/');
     if (!slash || slash == b || !slash[1]) {
         lds_set_error(err, "%s: '%s' needs both a bucket and a key (s3://BUCKET/KEY)", what, uri);
+        return NULL;
+    }
+    /* The characters of S3 bucket names (DESIGN's Bucket pattern; the 3-character minimum is not
+     * enforced, local mirrors use short names); "." and ".." are not buckets. */
+    size_t bl = (size_t)(slash - b);
+    int bucket_ok = bl <= 63 && strncmp(b, "./", 2) != 0 && strncmp(b, "../", 3) != 0;
+    for (size_t i = 0; bucket_ok && i < bl; i++)
+        bucket_ok = isalnum((unsigned char)b[i]) || b[i] == '.' || b[i] == '-' || b[i] == '_';
+    if (!bucket_ok) {
+        lds_set_error(err, "%s: '%s': the bucket '%.*s' is not a valid S3 bucket name (up to 63 of a-z A-Z 0-9 . - _, not '.' or '..')",
+                      what, uri, (int)(bl > 80 ? 80 : bl), b);
         return NULL;
     }
     if (!s3_root || !*s3_root) {

@@ -2,12 +2,82 @@
  * decode), conversion to the model's channel count, resizing, and PNG writing. */
 #include "lds_internal.h"
 
+#include <malloc.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* stb_image is compiled here, privately (STB_IMAGE_STATIC), with only its PNG and JPEG decoders
+ * and an allocator that enforces a per-decode byte budget. Debian's prebuilt libstb grows its
+ * inflate buffer without limit, so an 8 MB PNG whose header says 64x64 could inflate to
+ * gigabytes; with the budget the decode stops at a bound computed from the header. */
+static _Thread_local size_t lds_stb_budget, lds_stb_used;
+static _Thread_local int lds_stb_over;
+
+static void *lds_stb_malloc(size_t n)
+{
+    if (lds_stb_budget && lds_stb_used + n > lds_stb_budget) {
+        lds_stb_over = 1;
+        return NULL;
+    }
+    void *p = malloc(n);
+    if (p) lds_stb_used += malloc_usable_size(p);
+    return p;
+}
+
+static void lds_stb_free(void *p)
+{
+    if (!p) return;
+    size_t n = malloc_usable_size(p);
+    lds_stb_used = lds_stb_used > n ? lds_stb_used - n : 0;
+    free(p);
+}
+
+static void *lds_stb_realloc(void *p, size_t n)
+{
+    size_t old = p ? malloc_usable_size(p) : 0;
+    if (lds_stb_budget && lds_stb_used - old + n > lds_stb_budget) {
+        lds_stb_over = 1;
+        return NULL;
+    }
+    void *q = realloc(p, n);
+    if (q) lds_stb_used = lds_stb_used - old + malloc_usable_size(q);
+    return q;
+}
+
+#define STB_IMAGE_STATIC
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_NO_STDIO
+#define STBI_NO_LINEAR
+#define STBI_NO_HDR
+#define STBI_MALLOC(n) lds_stb_malloc(n)
+#define STBI_REALLOC(p, n) lds_stb_realloc(p, n)
+#define STBI_FREE(p) lds_stb_free(p)
+/* stb declares entry points it never defines when decoders are left out; the diagnostic fires at
+ * the end of the file, so it stays off for the whole file. */
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wall"
+#pragma GCC diagnostic ignored "-Wextra"
+#pragma GCC diagnostic ignored "-Wshadow"
+#pragma GCC diagnostic ignored "-Wconversion"
+#pragma GCC diagnostic ignored "-Wsign-conversion"
+#pragma GCC diagnostic ignored "-Wdouble-promotion"
+#pragma GCC diagnostic ignored "-Wcast-qual"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
 #include <stb_image.h>
+#pragma GCC diagnostic pop
 #include <stb_image_write.h>
+
+/* Largest decoded/compressed ratio accepted before decoding: deflate cannot expand more than
+ * 1032:1 (a 258-byte match in two bits), and a baseline JPEG needs at least 2 bits per 8x8
+ * block (683:1 at the widest subsampling), so complete images always pass. */
+#define LDS_MAX_EXPANSION 1032u
+/* A progressive JPEG walks every block once per scan; thousands of tiny scans in an 8 MB file
+ * would take minutes. Encoders write about 10. */
+#define LDS_MAX_JPEG_SCANS 100
 
 int lds_sniff_format(const uint8_t *d, size_t len)
 {
@@ -15,6 +85,48 @@ int lds_sniff_format(const uint8_t *d, size_t len)
     if (len >= 8 && memcmp(d, png_magic, 8) == 0) return LDS_FMT_PNG;
     if (len >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF) return LDS_FMT_JPEG;
     return LDS_FMT_UNKNOWN;
+}
+
+/* Refuses, before any decoding, files whose header declares far more pixel data than the
+ * compressed bytes could hold (LDS_MAX_EXPANSION), and JPEGs with absurdly many scans. For PNG
+ * the bound is on the inflated rows (bit depth and samples from IHDR, so 1-bit masks are judged
+ * by their real size); for JPEG on the decoded 8-bit pixels. */
+static int check_expansion(const uint8_t *d, size_t len, const char *what, int w, int h, int comp, lds_error *err)
+{
+    double pixels = (double)w * (double)h, need;
+    const char *kind;
+    char desc[64];
+    if (lds_sniff_format(d, len) == LDS_FMT_PNG) {
+        if (len < 29) return 0; /* stbi_info accepted it; nothing to bound */
+        int depth = d[24], ctype = d[25];
+        static const int samples[7] = {1, 0, 3, 1, 2, 0, 4};
+        static const char *names[7] = {"gray", "?", "RGB", "palette", "gray+alpha", "?", "RGBA"};
+        int ns = ctype <= 6 && samples[ctype] ? samples[ctype] : comp;
+        need = pixels * ns * depth / 8.0;
+        snprintf(desc, sizeof desc, "%d-bit %s", depth, ctype <= 6 ? names[ctype] : "?");
+        kind = "PNG";
+    } else {
+        need = pixels * comp;
+        snprintf(desc, sizeof desc, "%d-channel", comp);
+        kind = "JPEG";
+        int scans = 0;
+        for (size_t i = 0; i + 1 < len; i++)
+            if (d[i] == 0xFF && d[i + 1] == 0xDA) scans++;
+        if (scans > LDS_MAX_JPEG_SCANS) {
+            lds_set_error(err, "%s: JPEG with %d scans (the limit is %d; encoders write about 10): refused, "
+                               "decoding would take minutes",
+                          what, scans, LDS_MAX_JPEG_SCANS);
+            return -1;
+        }
+    }
+    if (need > (double)LDS_MAX_EXPANSION * (double)len) {
+        lds_set_error(err, "%s: header declares %dx%d %s pixels (%.1f MB of data) in a %zu-byte file: more "
+                           "than %u times expansion, which no complete %s reaches (a decompression bomb or a "
+                           "truncated file); refused before decoding",
+                      what, w, h, desc, need / 1e6, len, LDS_MAX_EXPANSION, kind);
+        return -1;
+    }
+    return 0;
 }
 
 int lds_check_header(const uint8_t *data, size_t len, const char *what, int *w, int *h, int *comp,
@@ -42,6 +154,7 @@ int lds_check_header(const uint8_t *data, size_t len, const char *what, int *w, 
                       LDS_MAX_SIDE);
         return -1;
     }
+    if (check_expansion(data, len, what, iw, ih, ic, err) != 0) return -1;
     if (w) *w = iw;
     if (h) *h = ih;
     if (comp) *comp = ic;
@@ -69,7 +182,17 @@ uint8_t *lds_decode8(const uint8_t *data, size_t len, const char *what, int req_
     if (lds_check_header(data, len, what, &hw, &hh, &hc, err) != 0) return NULL;
     int iw = 0, ih = 0, ic = 0;
     uint8_t *px = NULL;
-    if (stbi_is_16_bit_from_memory(data, (int)len)) {
+    int is16 = stbi_is_16_bit_from_memory(data, (int)len);
+    /* What stb may hold at once for a genuine image of this header: the compressed data (grown by
+     * doubling), the inflated rows, the pixels and one converted copy, with sides rounded up to
+     * JPEG's 32-pixel MCUs. Anything beyond is data the header does not account for. */
+    size_t cmax = (size_t)(hc > req_comp ? hc : req_comp);
+    size_t dpad = (size_t)((hw + 31) / 32 * 32) * (size_t)((hh + 31) / 32 * 32) * cmax * (is16 ? 2u : 1u);
+    size_t budget = 2 * len + 5 * dpad + ((size_t)1 << 20);
+    lds_stb_budget = budget;
+    lds_stb_used = 0;
+    lds_stb_over = 0;
+    if (is16) {
         uint16_t *p16 = stbi_load_16_from_memory(data, (int)len, &iw, &ih, &ic, req_comp);
         if (p16) {
             int oc = req_comp ? req_comp : ic;
@@ -85,6 +208,13 @@ uint8_t *lds_decode8(const uint8_t *data, size_t len, const char *what, int req_
         }
     } else {
         px = stbi_load_from_memory(data, (int)len, &iw, &ih, &ic, req_comp);
+    }
+    lds_stb_budget = 0;
+    if (!px && lds_stb_over) {
+        lds_set_error(err, "%s: decoding needs more than %.1f MB, the most a %dx%d image may take: its compressed "
+                           "data inflates past what the header declares (a decompression bomb?); refused",
+                      what, (double)budget / 1e6, hw, hh);
+        return NULL;
     }
     if (!px) {
         lds_set_error(err, "%s: corrupt or truncated image (%s)", what, stbi_failure_reason());

@@ -327,6 +327,12 @@ static int manifest_line_cb(const char *text, size_t len, int line_no, void *vct
     lds_line pl;
     if (lds_line_parse(text, len, where, &pl, c->err) != 0) return -1;
     int prev = find_source_ref(c->db, pl.source_ref, c->db->n);
+    if (prev < 0 && c->db->n >= LDS_MAX_ENTRIES) {
+        lds_set_error(c->err, "%s: more than %d entries; a dataset holds at most %d images", where, LDS_MAX_ENTRIES,
+                      LDS_MAX_ENTRIES);
+        lds_line_free(&pl);
+        return -1;
+    }
     lds_rec *r = NULL;
     if (prev >= 0 && c->db->recs[prev].is_new) {
         lds_set_error(c->err, "%s: source-ref '%s' appears twice (first at %s)", where, pl.source_ref,
@@ -417,13 +423,72 @@ static int import_lines(const char *dest_dir, const char *text, size_t len, cons
     return rc;
 }
 
+/* Streams through the manifest once in small chunks so that a file with a 60 MB line or a
+ * million lines is refused after reading only as far as the first limit it breaks, never held
+ * in memory whole. */
+static int manifest_prescan(const char *path, lds_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        lds_set_error(err, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    static const size_t chunk = 64 * 1024;
+    char *buf = malloc(chunk);
+    if (!buf) {
+        fclose(f);
+        lds_set_error(err, "%s: out of memory", path);
+        return -1;
+    }
+    size_t line_len = 0, n;
+    long line_no = 1, entries = 0;
+    int has_text = 0, rc = 0;
+    while (rc == 0 && (n = fread(buf, 1, chunk, f)) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            char ch = buf[i];
+            if (ch == '\n') {
+                entries += has_text;
+                has_text = 0;
+                line_len = 0;
+                line_no++;
+                continue;
+            }
+            if (++line_len > LDS_MAX_LINE_BYTES) {
+                lds_set_error(err, "%s line %ld: longer than %u bytes, the limit for one manifest line (refused "
+                                   "without reading the rest)",
+                              path, line_no, LDS_MAX_LINE_BYTES);
+                rc = -1;
+                break;
+            }
+            if (ch != ' ' && ch != '\t' && ch != '\r') has_text = 1;
+            if (has_text && entries >= LDS_MAX_ENTRIES) {
+                lds_set_error(err, "%s line %ld: more than %d entries; a dataset holds at most %d images (refused "
+                                   "without reading the rest)",
+                              path, line_no, LDS_MAX_ENTRIES, LDS_MAX_ENTRIES);
+                rc = -1;
+                break;
+            }
+        }
+    }
+    free(buf);
+    fclose(f);
+    return rc;
+}
+
 int lds_import_manifest(const char *dest_dir, const char *manifest_path, const char *s3_root,
                         lds_error *warnings, lds_error *err)
 {
     if (warnings) warnings->message[0] = 0;
     if (check_new_dest(dest_dir, err) != 0) return -1;
+    struct stat st;
+    if (stat(manifest_path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > LDS_MAX_MANIFEST_BYTES) {
+        lds_set_error(err, "%s: manifest is %lld bytes, over the limit of %u bytes (64 MiB)", manifest_path,
+                      (long long)st.st_size, LDS_MAX_MANIFEST_BYTES);
+        return -1;
+    }
+    if (manifest_prescan(manifest_path, err) != 0) return -1;
     size_t len;
-    char *text = (char *)lds_read_file(manifest_path, (size_t)1 << 30, &len, err);
+    char *text = (char *)lds_read_file(manifest_path, LDS_MAX_MANIFEST_BYTES, &len, err);
     if (!text) return -1;
     int rc = import_lines(dest_dir, text, len, manifest_path, s3_root, warnings, err);
     free(text);
@@ -443,6 +508,11 @@ int lds_create_empty(const char *dest_dir, lds_error *err)
 int lds_update(const char *dataset_dir, const char *changes, size_t changes_len, const char *s3_root,
                lds_error *err)
 {
+    if (changes_len > LDS_MAX_MANIFEST_BYTES) {
+        lds_set_error(err, "changes: %zu bytes, over the limit of %u bytes (64 MiB)", changes_len,
+                      LDS_MAX_MANIFEST_BYTES);
+        return -1;
+    }
     lds_db db;
     if (lds_db_load(dataset_dir, &db, err) != 0) return -1;
     int seen_seg = 0;
@@ -473,6 +543,17 @@ int lds_snapshot(const char *dataset_dir, const char *dest_dir, lds_error *err)
 /* ---- image folders ---------------------------------------------------------------------- */
 
 static int not_hidden(const struct dirent *e) { return e->d_name[0] != '.'; }
+
+/* A file name for messages: bytes that are not printable ASCII shown as \xNN. */
+static void printable_name(const char *name, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (const uint8_t *p = (const uint8_t *)name; *p && o + 5 < cap; p++) {
+        if (*p >= 0x20 && *p < 0x7f) out[o++] = (char)*p;
+        else o += (size_t)snprintf(out + o, cap - o, "\\x%02x", *p);
+    }
+    out[o] = 0;
+}
 
 static char *folder_line(const char *src_ref, int label, const char *mask_ref)
 {
@@ -520,6 +601,23 @@ static int scan_class_dir(lds_db *db, const char *root, const char *sub, int lab
     if (n < 0) return 0; /* absent class folder: that class has no images */
     int rc = 0;
     for (int i = 0; i < n && rc == 0; i++) {
+        const char *dn = list[i]->d_name;
+        /* The stored line is JSON (UTF-8); a name that is not UTF-8 could not be written into it
+         * faithfully, and silently changing it would break the link to the file. */
+        if (lds_utf8_invalid_at(dn, strlen(dn)) != (size_t)-1) {
+            char shown[800];
+            printable_name(dn, shown, sizeof shown);
+            lds_set_error(err, "%s/%s/%s: the file name is not valid UTF-8; rename it (manifest lines are UTF-8)",
+                          root, sub, shown);
+            rc = -1;
+            break;
+        }
+        if (db->n >= LDS_MAX_ENTRIES) {
+            lds_set_error(err, "%s/%s: more than %d images; a dataset holds at most %d", root, sub, LDS_MAX_ENTRIES,
+                          LDS_MAX_ENTRIES);
+            rc = -1;
+            break;
+        }
         char rel[1024];
         snprintf(rel, sizeof rel, "%s/%s", sub, list[i]->d_name);
         lds_rec *r = lds_db_push(db);
@@ -584,6 +682,14 @@ int lds_import_folder(const char *dest_dir, const char *folder, lds_error *warni
     struct stat st;
     if (!root || stat(root, &st) != 0 || !S_ISDIR(st.st_mode)) {
         lds_set_error(err, "image folder %s: not a readable directory", folder);
+        free(root);
+        return -1;
+    }
+    if (lds_utf8_invalid_at(root, strlen(root)) != (size_t)-1) {
+        char shown[800];
+        printable_name(root, shown, sizeof shown);
+        lds_set_error(err, "image folder %s: the path is not valid UTF-8; rename it (manifest lines are UTF-8)",
+                      shown);
         free(root);
         return -1;
     }

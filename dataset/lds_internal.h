@@ -75,6 +75,9 @@ typedef struct {
     lds_color_map cmap;   /* valid when mask_ref */
 } lds_line;
 
+/* Offset of the first byte that is not valid UTF-8 in s, or (size_t)-1 when all of it is. */
+size_t lds_utf8_invalid_at(const char *s, size_t len);
+
 /* Parses one JSON line (len bytes, need not be NUL-terminated). `where` prefixes errors
  * (e.g. "manifest m.jsonl line 7"). */
 int lds_line_parse(const char *text, size_t len, const char *where, lds_line *out, lds_error *err);

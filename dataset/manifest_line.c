@@ -97,10 +97,96 @@ static int parse_color_map(const cJSON *map, const char *where, const char *attr
     return 0;
 }
 
+/* Length of the UTF-8 sequence at s (at most n bytes), or 0 when it is not valid UTF-8
+ * (overlong forms, surrogates and code points past U+10FFFF included). */
+static size_t utf8_seq(const uint8_t *s, size_t n)
+{
+    uint8_t c = s[0];
+    if (c < 0x80) return 1;
+    size_t k;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) k = 2, cp = c & 0x1Fu;
+    else if (c >= 0xE0 && c <= 0xEF) k = 3, cp = c & 0x0Fu;
+    else if (c >= 0xF0 && c <= 0xF4) k = 4, cp = c & 0x07u;
+    else return 0;
+    if (n < k) return 0;
+    for (size_t i = 1; i < k; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        cp = cp << 6 | (s[i] & 0x3Fu);
+    }
+    if ((k == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (k == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return 0;
+    return k;
+}
+
+size_t lds_utf8_invalid_at(const char *s, size_t len)
+{
+    const uint8_t *u = (const uint8_t *)s;
+    for (size_t i = 0; i < len;) {
+        size_t k = utf8_seq(u + i, len - i);
+        if (!k) return i;
+        i += k;
+    }
+    return (size_t)-1;
+}
+
+/* Checks what cJSON would accept silently or report vaguely: the line's length, UTF-8 (Ground
+ * Truth manifests are UTF-8), nesting depth (cJSON's own limit is 1000 and says only "parse
+ * error"), and \u0000 escapes, which cJSON would cut a string at: "s3://b/a\u0000/../x" must
+ * not quietly become "s3://b/a". */
+static int line_prescan(const char *text, size_t len, const char *where, lds_error *err)
+{
+    if (len > LDS_MAX_LINE_BYTES) {
+        lds_set_error(err, "%s: line is %zu bytes, over the limit of %u bytes per manifest line", where, len,
+                      LDS_MAX_LINE_BYTES);
+        return -1;
+    }
+    size_t bad = lds_utf8_invalid_at(text, len);
+    if (bad != (size_t)-1) {
+        lds_set_error(err, "%s: byte 0x%02x at column %zu is not valid UTF-8 (manifests must be UTF-8)", where,
+                      (unsigned)(uint8_t)text[bad], bad + 1);
+        return -1;
+    }
+    int depth = 0, in_str = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (c == 0) {
+            lds_set_error(err, "%s: a NUL byte at column %zu; names and refs may not contain NUL", where, i + 1);
+            return -1;
+        }
+        if (in_str) {
+            if (c == '\\' && i + 1 < len) {
+                if (text[i + 1] == 'u' && i + 5 < len && !strncmp(text + i + 2, "0000", 4)) {
+                    lds_set_error(err, "%s: a NUL character (\\u0000) at column %zu; names and refs may not "
+                                       "contain NUL",
+                                  where, i + 1);
+                    return -1;
+                }
+                i++;
+            } else if (c == '"') {
+                in_str = 0;
+            }
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '{' || c == '[') {
+            if (++depth > LDS_MAX_JSON_DEPTH) {
+                lds_set_error(err, "%s: JSON nested deeper than %d levels at column %zu (a Ground Truth line "
+                                   "needs 4)",
+                              where, LDS_MAX_JSON_DEPTH, i + 1);
+                return -1;
+            }
+        } else if (c == '}' || c == ']') {
+            depth--;
+        }
+    }
+    return 0;
+}
+
 int lds_line_parse(const char *text, size_t len, const char *where, lds_line *out, lds_error *err)
 {
     memset(out, 0, sizeof *out);
     out->label = -1;
+    if (line_prescan(text, len, where, err) != 0) return -1;
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     if (!root) {
