@@ -221,6 +221,7 @@ static int import_manifest_file(const char *file, lds_error *err)
 static int c_png16_tiny(lds_error *e) { return import_ref_case("s3://b/png16-tiny.png", e); }
 static int c_jpeg_huge(lds_error *e) { return import_ref_case("s3://b/jpeg-huge.jpg", e); }
 static int c_jpeg_tiny(lds_error *e) { return import_ref_case("s3://b/jpeg-4096-tiny.jpg", e); }
+static int c_jpeg_scans(lds_error *e) { return import_ref_case("s3://b/jpeg-scans.jpg", e); }
 static int c_idat_bomb(lds_error *e) { return import_ref_case("s3://b/idat-bomb.png", e); }
 static int c_idat_bomb_detect(lds_error *e)
 {
@@ -333,6 +334,7 @@ int main(int argc, char **argv)
     p = rootfile("b/good.png");
     tds_write_picture(p, 64, 64, 3, 1);
     free(p);
+    FILE *f;
     p = rootfile("b/png16-tiny.png");
     make_png16_tiny(p);
     free(p);
@@ -345,9 +347,16 @@ int main(int argc, char **argv)
     p = rootfile("b/jpeg-4096-tiny.jpg");
     have_jpeg &= make_jpeg_lie(p, 4096, 4096, 4000) == 0;
     free(p);
+    /* a JPEG carrying 150 more start-of-scan markers (each progressive scan walks every block) */
+    p = rootfile("b/jpeg-scans.jpg");
+    have_jpeg &= make_jpeg_lie(p, 768, 576, 0) == 0;
+    f = fopen(p, "ab");
+    for (int i = 0; i < 150; i++) fputs("\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00", f);
+    fclose(f);
+    free(p);
     /* 10^6 lines (about 60 MB, under the file-size limit: the line count refuses it) */
     p = tds_join(g_tmp, "million.manifest");
-    FILE *f = fopen(p, "wb");
+    f = fopen(p, "wb");
     for (int i = 0; i < 1000000; i++) fprintf(f, "{\"source-ref\":\"s3://b/img/%07d.png\",\"l-metadata\":{}}\n", i);
     fclose(f);
     free(p);
@@ -430,6 +439,7 @@ int main(int argc, char **argv)
     if (have_jpeg) {
         run_case("JPEG declaring 60000x60000", c_jpeg_huge, -1, "60000x60000 pixels");
         run_case("JPEG declaring 4096x4096, 4000 B", c_jpeg_tiny, -1, "times expansion");
+        run_case("JPEG with 150+ scans", c_jpeg_scans, -1, "scans (the limit is 100");
     }
     run_case("PNG 64x64 whose 8 MB IDAT -> 1.3 GB", c_idat_bomb, -1, "inflates past what the header declares");
     run_case("same, as detect-anomalies bytes", c_idat_bomb_detect, -1, "request body");
