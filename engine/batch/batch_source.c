@@ -77,7 +77,7 @@ static int add_dir(lo_batch_source *src, const char *dir, int label, int require
         names[n++] = p;
     }
     closedir(d);
-    qsort(names, n, sizeof *names, cmp_str);
+    if (n) qsort(names, n, sizeof *names, cmp_str);
     char **np = realloc(src->paths, (src->n + n + 1) * sizeof *np);
     int *lp = realloc(src->labels, (src->n + n + 1) * sizeof *lp);
     if (np) src->paths = np;
@@ -99,9 +99,12 @@ static int add_dir(lo_batch_source *src, const char *dir, int label, int require
 int lo_batch_source_folder(lo_batch_source *src, const char *dir, char *msg, size_t cap) {
     memset(src, 0, sizeof *src);
     struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(msg, cap, "--image-folder %s is not a readable folder%s%s", dir, errno ? ": " : "",
-                 errno ? strerror(errno) : "");
+    if (stat(dir, &st) != 0) {
+        snprintf(msg, cap, "--image-folder %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(msg, cap, "--image-folder %s is not a folder", dir);
         return -1;
     }
     char *normal = NULL, *anomaly = NULL;
