@@ -110,8 +110,26 @@ static int check_expansion(const uint8_t *d, size_t len, const char *what, int w
         snprintf(desc, sizeof desc, "%d-channel", comp);
         kind = "JPEG";
         int scans = 0;
-        for (size_t i = 0; i + 1 < len; i++)
-            if (d[i] == 0xFF && d[i + 1] == 0xDA) scans++;
+        for (size_t i = 0; i + 1 < len; i++) {
+            if (d[i] != 0xFF) continue;
+            if (d[i + 1] == 0xDA) scans++;
+            if (d[i + 1] != 0xC4 || i + 4 > len) continue;
+            /* stb_image (2022) fills a 257-entry table from a DHT's 16 code counts without checking
+             * that they sum to at most 256: a crafted table writes past it (found by fuzz_image). */
+            size_t end = i + 2 + ((size_t)d[i + 2] << 8 | d[i + 3]), p = i + 4;
+            if (end > len) end = len;
+            while (p + 17 <= end) {
+                unsigned n = 0;
+                for (int k = 1; k <= 16; k++) n += d[p + (size_t)k];
+                if (n > 256) {
+                    lds_set_error(err, "%s: JPEG Huffman table at byte %zu declares %u codes (at most 256): corrupt "
+                                       "or crafted, refused before decoding",
+                                  what, p, n);
+                    return -1;
+                }
+                p += 17 + n;
+            }
+        }
         if (scans > LDS_MAX_JPEG_SCANS) {
             lds_set_error(err, "%s: JPEG with %d scans (the limit is %d; encoders write about 10): refused, "
                                "decoding would take minutes",
