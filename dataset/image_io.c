@@ -87,8 +87,43 @@ int lds_sniff_format(const uint8_t *d, size_t len)
     return LDS_FMT_UNKNOWN;
 }
 
+/* JPEG markers checked before stb reads any of them (stbi_info parses the tables too). */
+static int check_jpeg_markers(const uint8_t *d, size_t len, const char *what, lds_error *err)
+{
+    int scans = 0;
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (d[i] != 0xFF) continue;
+        if (d[i + 1] == 0xDA) scans++;
+        if (d[i + 1] != 0xC4 || i + 4 > len) continue;
+        /* stb_image (2022) fills a 257-entry table from a DHT's 16 code counts without checking
+         * that they sum to at most 256: a crafted table writes past it (found by fuzz_image). */
+        /* walk the tables as stb does: it reads 17 bytes per table whatever the length says */
+        long left = ((long)d[i + 2] << 8 | d[i + 3]) - 2;
+        size_t p = i + 4;
+        while (left > 0 && p < len) {
+            unsigned n = 0;
+            for (size_t k = 1; k <= 16 && p + k < len; k++) n += d[p + k];
+            if (n > 256) {
+                lds_set_error(err, "%s: JPEG Huffman table at byte %zu declares %u codes (at most 256): corrupt "
+                                   "or crafted, refused before decoding",
+                              what, p, n);
+                return -1;
+            }
+            p += 17 + n;
+            left -= 17 + (long)n;
+        }
+    }
+    if (scans > LDS_MAX_JPEG_SCANS) {
+        lds_set_error(err, "%s: JPEG with %d scans (the limit is %d; encoders write about 10): refused, "
+                           "decoding would take minutes",
+                      what, scans, LDS_MAX_JPEG_SCANS);
+        return -1;
+    }
+    return 0;
+}
+
 /* Refuses, before any decoding, files whose header declares far more pixel data than the
- * compressed bytes could hold (LDS_MAX_EXPANSION), and JPEGs with absurdly many scans. For PNG
+ * compressed bytes could hold (LDS_MAX_EXPANSION). For PNG
  * the bound is on the inflated rows (bit depth and samples from IHDR, so 1-bit masks are judged
  * by their real size); for JPEG on the decoded 8-bit pixels. */
 static int check_expansion(const uint8_t *d, size_t len, const char *what, int w, int h, int comp, lds_error *err)
@@ -109,33 +144,6 @@ static int check_expansion(const uint8_t *d, size_t len, const char *what, int w
         need = pixels * comp;
         snprintf(desc, sizeof desc, "%d-channel", comp);
         kind = "JPEG";
-        int scans = 0;
-        for (size_t i = 0; i + 1 < len; i++) {
-            if (d[i] != 0xFF) continue;
-            if (d[i + 1] == 0xDA) scans++;
-            if (d[i + 1] != 0xC4 || i + 4 > len) continue;
-            /* stb_image (2022) fills a 257-entry table from a DHT's 16 code counts without checking
-             * that they sum to at most 256: a crafted table writes past it (found by fuzz_image). */
-            size_t end = i + 2 + ((size_t)d[i + 2] << 8 | d[i + 3]), p = i + 4;
-            if (end > len) end = len;
-            while (p + 17 <= end) {
-                unsigned n = 0;
-                for (int k = 1; k <= 16; k++) n += d[p + (size_t)k];
-                if (n > 256) {
-                    lds_set_error(err, "%s: JPEG Huffman table at byte %zu declares %u codes (at most 256): corrupt "
-                                       "or crafted, refused before decoding",
-                                  what, p, n);
-                    return -1;
-                }
-                p += 17 + n;
-            }
-        }
-        if (scans > LDS_MAX_JPEG_SCANS) {
-            lds_set_error(err, "%s: JPEG with %d scans (the limit is %d; encoders write about 10): refused, "
-                               "decoding would take minutes",
-                          what, scans, LDS_MAX_JPEG_SCANS);
-            return -1;
-        }
     }
     if (need > (double)LDS_MAX_EXPANSION * (double)len) {
         lds_set_error(err, "%s: header declares %dx%d %s pixels (%.1f MB of data) in a %zu-byte file: more "
@@ -162,6 +170,7 @@ int lds_check_header(const uint8_t *data, size_t len, const char *what, int *w, 
         lds_set_error(err, "%s: not a PNG or JPEG image (checked by content, not by file name)", what);
         return -1;
     }
+    if (lds_sniff_format(data, len) == LDS_FMT_JPEG && check_jpeg_markers(data, len, what, err) != 0) return -1;
     int iw = 0, ih = 0, ic = 0;
     if (!stbi_info_from_memory(data, (int)len, &iw, &ih, &ic)) {
         lds_set_error(err, "%s: unreadable image header (%s)", what, stbi_failure_reason());
