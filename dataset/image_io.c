@@ -122,6 +122,25 @@ static int check_jpeg_markers(const uint8_t *d, size_t len, const char *what, ld
     return 0;
 }
 
+/* stb_image offsets a NULL buffer when the first IDAT chunk is empty (undefined behaviour, found
+ * by fuzz_image); no encoder writes one, so such files are refused. */
+static int check_png_chunks(const uint8_t *d, size_t len, const char *what, lds_error *err)
+{
+    for (size_t p = 8; p + 8 <= len;) {
+        size_t n = (size_t)d[p] << 24 | (size_t)d[p + 1] << 16 | (size_t)d[p + 2] << 8 | d[p + 3];
+        if (!memcmp(d + p + 4, "IDAT", 4)) {
+            if (n == 0) {
+                lds_set_error(err, "%s: PNG whose first IDAT chunk (byte %zu) is empty: refused", what, p);
+                return -1;
+            }
+            return 0;
+        }
+        if (n > len - p - 8) return 0; /* truncated: stb reports it */
+        p += n + 12;
+    }
+    return 0;
+}
+
 /* Refuses, before any decoding, files whose header declares far more pixel data than the
  * compressed bytes could hold (LDS_MAX_EXPANSION). For PNG
  * the bound is on the inflated rows (bit depth and samples from IHDR, so 1-bit masks are judged
@@ -171,6 +190,7 @@ int lds_check_header(const uint8_t *data, size_t len, const char *what, int *w, 
         return -1;
     }
     if (lds_sniff_format(data, len) == LDS_FMT_JPEG && check_jpeg_markers(data, len, what, err) != 0) return -1;
+    if (lds_sniff_format(data, len) == LDS_FMT_PNG && check_png_chunks(data, len, what, err) != 0) return -1;
     int iw = 0, ih = 0, ic = 0;
     if (!stbi_info_from_memory(data, (int)len, &iw, &ih, &ic)) {
         lds_set_error(err, "%s: unreadable image header (%s)", what, stbi_failure_reason());
