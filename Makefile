@@ -4,6 +4,7 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
+FUZZ_RUNS    ?=
 
 # Debian packages: build, test-only, benchmark peer.
 PKGS_BUILD = build-essential cmake pkg-config libopenblas-dev libstb-dev libcjson-dev \
@@ -64,7 +65,7 @@ bench-accuracy: build
 fuzz: deps-fuzz
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DLOOKOUT_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
-	./tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+	FUZZ_RUNS=$(FUZZ_RUNS) ./tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 install: build
 	cmake --install $(BUILD)
