@@ -44,4 +44,5 @@ if [ $found -eq 0 ]; then
   exit 1
 fi
 [ $failed -eq 0 ] || { echo "$failed of $found harnesses crashed" >&2; exit 1; }
-echo "all $found harnesses ran ${FUZZ_RUNS:+$FUZZ_RUNS inputs}${FUZZ_RUNS:-${SECONDS_EACH}s} without a crash"
+if [ -n "${FUZZ_RUNS:-}" ]; then ran="$FUZZ_RUNS inputs"; else ran="${SECONDS_EACH}s"; fi
+echo "all $found harnesses ran $ran without a crash"
