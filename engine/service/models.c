@@ -292,9 +292,20 @@ static int spawn_worker(lo_service *s, const char *project, long version, const 
 int svc_create_model(lo_service *s, const cJSON *in, const uint8_t *b, size_t bl, cJSON **out, lo_error *err) {
     (void)b; (void)bl;
     static const char *const members[] = {"ProjectName", "Description", "ClientToken", "OutputConfig", "KmsKeyId",
-                                          "Tags", NULL};
+                                          "Tags", "EvaluationFolds", NULL};
     const char *project, *desc, *tok, *kms;
     const cJSON *tags = cJSON_GetObjectItemCaseSensitive(in, "Tags");
+    /* Extension (not in botocore's model): k-fold evaluation after training, 2..10 folds. */
+    const cJSON *folds = cJSON_GetObjectItemCaseSensitive(in, "EvaluationFolds");
+    if (folds && !cJSON_IsNull(folds) &&
+        (!cJSON_IsNumber(folds) || folds->valuedouble != (double)(int)folds->valuedouble || folds->valueint < 2 ||
+         folds->valueint > 10)) {
+        char *v = cJSON_PrintUnformatted(folds);
+        lo_error_set(err, "ValidationException", "1 validation error detected: Value '%s' at 'evaluationFolds' failed "
+                     "to satisfy constraint: Member must be an integer between 2 and 10", v ? v : "?");
+        free(v);
+        return -1;
+    }
     if (svc_check_members(in, "CreateModel", members, err) || svc_get_string(in, "ProjectName", true, &project, err) ||
         svc_check_project_name("ProjectName", project, err) || svc_get_string(in, "Description", false, &desc, err) ||
         (desc && svc_check_description(desc, err)) || svc_get_string(in, "ClientToken", false, &tok, err) ||
@@ -379,6 +390,7 @@ int svc_create_model(lo_service *s, const cJSON *in, const uint8_t *b, size_t bl
     cJSON_AddItemToObject(meta, "OutputConfig",
                           cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(in, "OutputConfig"), true));
     if (kms) cJSON_AddStringToObject(meta, "KmsKeyId", kms);
+    if (folds && cJSON_IsNumber(folds)) cJSON_AddNumberToObject(meta, "EvaluationFolds", folds->valueint);
     cJSON_AddItemToObject(meta, "Tags", tags && !cJSON_IsNull(tags) ? cJSON_Duplicate(tags, true) : cJSON_CreateArray());
     svc_fmt(p, sizeof p, "%s/model.json", tmp);
     if (svc_write_json(p, meta, err)) goto done;
