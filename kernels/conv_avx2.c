@@ -128,4 +128,22 @@ static void dot_avx2(int m, int n, int len, const float *A, size_t lda, const fl
         }
 }
 
-const lk__isa lk__isa_avx2 = {MR, gemm_avx2, dot_avx2, im2col_panel_impl, col2im_panel_impl, mask_act_impl};
+static void row_sums_avx2(int m, int len, const float *A, size_t lda, float *out)
+{
+    for (int i = 0; i < m; i++) {
+        const float *r = A + (size_t)i * lda;
+        __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+        int p = 0;
+        for (; p + 32 <= len; p += 32) {
+            s0 = _mm256_add_ps(s0, _mm256_loadu_ps(r + p));
+            s1 = _mm256_add_ps(s1, _mm256_loadu_ps(r + p + 8));
+            s2 = _mm256_add_ps(s2, _mm256_loadu_ps(r + p + 16));
+            s3 = _mm256_add_ps(s3, _mm256_loadu_ps(r + p + 24));
+        }
+        for (; p < len; p += 8) s0 = _mm256_add_ps(s0, _mm256_maskload_ps(r + p, tail_mask(len - p)));
+        out[i] += hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    }
+}
+
+const lk__isa lk__isa_avx2 = {MR, gemm_avx2, dot_avx2, im2col_panel_impl, col2im_panel_impl, mask_act_impl,
+                              row_sums_avx2};

@@ -316,4 +316,22 @@ static void col2im_avx512(const lk_conv *c, const float *src, int lds, int k0, i
     }
 }
 
-const lk__isa lk__isa_avx512 = {MR, gemm_avx512, dot_avx512, im2col_avx512, col2im_avx512, mask_act_impl};
+static void row_sums_avx512(int m, int len, const float *A, size_t lda, float *out)
+{
+    for (int i = 0; i < m; i++) {
+        const float *r = A + (size_t)i * lda;
+        __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
+        int p = 0;
+        for (; p + 64 <= len; p += 64) {
+            s0 = _mm512_add_ps(s0, _mm512_loadu_ps(r + p));
+            s1 = _mm512_add_ps(s1, _mm512_loadu_ps(r + p + 16));
+            s2 = _mm512_add_ps(s2, _mm512_loadu_ps(r + p + 32));
+            s3 = _mm512_add_ps(s3, _mm512_loadu_ps(r + p + 48));
+        }
+        for (; p < len; p += 16) s0 = _mm512_add_ps(s0, _mm512_maskz_loadu_ps(tail_mask(len - p), r + p));
+        out[i] += _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+    }
+}
+
+const lk__isa lk__isa_avx512 = {MR, gemm_avx512, dot_avx512, im2col_avx512, col2im_avx512, mask_act_impl,
+                                row_sums_avx512};

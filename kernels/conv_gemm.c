@@ -255,13 +255,7 @@ static void backward_weights_worker(const job *j)
                 }
             }
         }
-        if (j->db)
-            for (int co = 0; co < M; co++) {
-                const float *r = a + (size_t)co * lda;
-                float s = 0.f;
-                for (int i = 0; i < len; i++) s += r[i];
-                dbp[co] += s;
-            }
+        if (j->db) j->isa->row_sums(M, len, a, lda, dbp);
     }
     /* the implicit barrier above: every partial is complete */
 #pragma omp for schedule(static)

@@ -74,6 +74,9 @@ typedef struct {
     void (*col2im)(const lk_conv *c, const float *src, int lds, int k0, int kc, int p0, int np,
                    float *dx);
     void (*mask_act)(float *dx, const float *y, size_t n, lk_act act, float slope);
+    /* out[i] += sum_p A[i*lda + p], i < m, p < len (bias gradients: a scalar loop here is a
+     * 4-cycle add chain per element, which cost the first layer more than its dot products) */
+    void (*row_sums)(int m, int len, const float *a, size_t lda, float *out);
 } lk__isa;
 
 extern const lk__isa lk__isa_avx512;
