@@ -52,12 +52,20 @@ static size_t panel_floats(const lk_conv *c)
 /* Weight gradients of small planes (P < 512, e.g. 14x14) gather several images into one panel so
  * the dot products run over >= 512 positions instead of P (short dots are all reduction). */
 #define W_GROUP_LEN 1024
-static int w_group(const lk_conv *c)
+static int w_group(const lk_conv *c, int threads)
 {
     int P = c->oh * c->ow;
     if (P >= 512) return 1;
-    int g = W_GROUP_LEN / P;
-    return g < 1 ? 1 : g > c->n ? c->n : g;
+    int gmax = W_GROUP_LEN / P;
+    gmax = gmax < 1 ? 1 : gmax > c->n ? c->n : gmax;
+    /* Fewest images on the busiest thread, among groups at least half the longest: 32 images
+     * of 14x14 in groups of 5 made 7 tasks, 4 on one thread and 3 on the other. */
+    int best = gmax, best_cost = -1;
+    for (int g = gmax; g >= 1 && 2 * g >= gmax; g--) {
+        int tasks = (c->n + g - 1) / g, cost = ((tasks + threads - 1) / threads) * g;
+        if (best_cost < 0 || cost < best_cost) { best = g; best_cost = cost; }
+    }
+    return best;
 }
 
 static size_t priv_floats(const lk_conv *c)
@@ -157,6 +165,23 @@ void lk__conv_forward_gemm(const lk__isa *isa, const lk_conv *c, const float *x,
     run(forward_worker, &j, lk__threads(threads));
 }
 
+/* rows [a, b) of every channel of one image's input gradient */
+static void rows_zero(const job *j, float *dxn, int a, int b)
+{
+    const lk_conv *c = j->c;
+    for (int ci = 0; ci < c->cin; ci++)
+        memset(dxn + ((size_t)ci * c->h + a) * c->w, 0, (size_t)(b - a) * c->w * sizeof(float));
+}
+
+static void rows_mask(const job *j, float *dxn, const float *yn, int a, int b)
+{
+    const lk_conv *c = j->c;
+    for (int ci = 0; ci < c->cin; ci++) {
+        const size_t off = ((size_t)ci * c->h + a) * c->w;
+        j->isa->mask_act(dxn + off, yn + off, (size_t)(b - a) * c->w, j->act, j->slope);
+    }
+}
+
 static void backward_data_worker(const job *j)
 {
     const lk_conv *c = j->c;
@@ -169,8 +194,12 @@ static void backward_data_worker(const job *j)
         const float *dyn = j->dy + (size_t)n * c->cout * P;
         const size_t plane = (size_t)c->cin * c->h * c->w;
         float *dxn = j->dx + (size_t)n * plane;
-        /* overwrite: zero this image's gradient right before folding into it (cache-hot) */
-        if (!j->accumulate && !pw) memset(dxn, 0, plane * sizeof(float));
+        /* Overwrite: input rows are zeroed just before the first panel that folds into them,
+         * and the activation mask is applied to rows as soon as no later panel adds to them:
+         * both passes then touch rows the fold has in cache (whole-plane passes cost as much as
+         * the fold itself on the wider layers). */
+        const int fold_zero = !j->accumulate && !pw, fold_mask = j->act != LK_ACT_NONE && !pw;
+        int zero_hi = 0, mask_hi = 0;
         for (int p0 = 0; p0 < P; p0 += NC) {
             const int np = P - p0 < NC ? P - p0 : NC;
             lk__gemm_args g = {0};
@@ -185,9 +214,26 @@ static void backward_data_worker(const job *j)
                 }
                 j->isa->gemm(&g);
             }
-            if (!pw) j->isa->col2im(c, dcol, ldd, 0, KK, p0, np, dxn);
+            if (pw) continue;
+            if (fold_zero) {
+                int hi = ((p0 + np - 1) / c->ow) * c->stride + c->k - c->pad;
+                hi = hi > c->h ? c->h : hi;
+                if (hi > zero_hi) rows_zero(j, dxn, zero_hi, hi);
+                zero_hi = hi > zero_hi ? hi : zero_hi;
+            }
+            j->isa->col2im(c, dcol, ldd, 0, KK, p0, np, dxn);
+            if (fold_mask) {
+                /* rows below the next panel's first input row are final */
+                int done = p0 + np >= P ? c->h : ((p0 + np) / c->ow) * c->stride - c->pad;
+                done = done > c->h ? c->h : done;
+                if (fold_zero && done > zero_hi) done = zero_hi;
+                if (done > mask_hi) rows_mask(j, dxn, j->act_y + (size_t)n * plane, mask_hi, done);
+                mask_hi = done > mask_hi ? done : mask_hi;
+            }
         }
-        if (j->act != LK_ACT_NONE) j->isa->mask_act(dxn, j->act_y + (size_t)n * plane, plane, j->act, j->slope);
+        if (fold_zero && zero_hi < c->h) rows_zero(j, dxn, zero_hi, c->h); /* rows no output reads */
+        if (fold_mask && mask_hi < c->h) rows_mask(j, dxn, j->act_y + (size_t)n * plane, mask_hi, c->h);
+        if (pw && j->act != LK_ACT_NONE) j->isa->mask_act(dxn, j->act_y + (size_t)n * plane, plane, j->act, j->slope);
     }
 }
 
@@ -207,7 +253,7 @@ static void backward_weights_worker(const job *j)
 {
     const lk_conv *c = j->c;
     const int KK = c->cin * c->k * c->k, P = c->oh * c->ow, M = c->cout;
-    const int G = w_group(c);
+    const int G = w_group(c, omp_get_num_threads());
     /* a task is a column panel of one image, or (G > 1) G whole images side by side */
     const int NCW = c->ow <= NC_W ? (NC_W / c->ow) * c->ow : NC_W; /* whole rows when they fit */
     const int NC = G > 1 ? P : (P < NCW ? P : NCW);
