@@ -8,7 +8,7 @@ FUZZ_RUNS    ?=
 
 # Debian packages: build, test-only, benchmark peer.
 PKGS_BUILD = build-essential cmake pkg-config libopenblas-dev libstb-dev libcjson-dev \
-             libsodium-dev libmicrohttpd-dev libyaml-dev
+             libsodium-dev libmicrohttpd-dev libyaml-dev libjpeg62-turbo-dev zlib1g-dev
 PKGS_TEST  = awscli python3-boto3 python3-sklearn python3-numpy chromium
 PKGS_BENCH = python3-torch
 PKGS_FUZZ  = clang libclang-rt-14-dev

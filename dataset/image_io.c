@@ -1,9 +1,17 @@
 /* image_io.c — safe decoding (format by content, header limits checked with stbi_info before any
- * decode), conversion to the model's channel count, resizing, and PNG writing. */
+ * decode), conversion to the model's channel count, resizing, and PNG writing.
+ * JPEGs decode with libjpeg-turbo (SIMD, and DCT-domain downscaling: a 576x768 photo bound for a
+ * 160x224 input decodes at 1/2 scale straight from the coefficients); PNGs, and the few JPEG
+ * colour spaces libjpeg will not turn into RGB (CMYK, YCCK), with stb_image. */
 #include "lds_internal.h"
 
+#include <jpeglib.h>
+#include <limits.h>
 #include <malloc.h>
 #include <math.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <zlib.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -222,20 +230,134 @@ int lds_check_mask_header(const uint8_t *png, size_t len, const char *what, int 
     return lds_check_header(png, len, what, NULL, NULL, NULL, err);
 }
 
-uint8_t *lds_decode8(const uint8_t *data, size_t len, const char *what, int req_comp, int *w, int *h,
-                     int *comp, lds_error *err)
+/* libjpeg reports errors through error_exit, which must not return: it longjmps back to the
+ * decode with the message. Warnings (corrupt data, premature end of file) are errors too: a
+ * damaged image is refused rather than trained on with made-up blocks. Nothing is printed. */
+typedef struct {
+    struct jpeg_error_mgr pub;
+    jmp_buf jb;
+    char msg[JMSG_LENGTH_MAX];
+} lds_jpeg_err;
+
+static void lds_jpeg_error_exit(j_common_ptr ci)
 {
-    int hw, hh, hc;
-    if (lds_check_header(data, len, what, &hw, &hh, &hc, err) != 0) return NULL;
+    lds_jpeg_err *e = (lds_jpeg_err *)ci->err;
+    ci->err->format_message(ci, e->msg);
+    longjmp(e->jb, 1);
+}
+
+static void lds_jpeg_emit(j_common_ptr ci, int level)
+{
+    if (level < 0) lds_jpeg_error_exit(ci); /* a warning; trace levels (>= 0) are ignored */
+}
+
+static void lds_jpeg_output(j_common_ptr ci) { (void)ci; }
+
+/* Decodes a JPEG (header already checked) at 1/denom scale (denom 1, 2, 4 or 8) to 8-bit gray or
+ * RGB as the file holds. Returns 1 (nothing decoded, no error) for colour spaces it leaves to
+ * stb_image, 0 with *out set, -1 on error. budget bounds libjpeg's large buffers. */
+static int jpeg_decode(const uint8_t *data, size_t len, const char *what, int denom, size_t budget, uint8_t **out,
+                       int *w, int *h, int *comp, lds_error *err)
+{
+    struct jpeg_decompress_struct ci;
+    lds_jpeg_err je;
+    uint8_t *volatile px = NULL;
+    ci.err = jpeg_std_error(&je.pub);
+    je.pub.error_exit = lds_jpeg_error_exit;
+    je.pub.emit_message = lds_jpeg_emit;
+    je.pub.output_message = lds_jpeg_output;
+    je.msg[0] = 0;
+    if (setjmp(je.jb)) {
+        jpeg_destroy_decompress(&ci);
+        free(px);
+        lds_set_error(err, "%s: corrupt or truncated JPEG (%s)", what, je.msg);
+        return -1;
+    }
+    jpeg_create_decompress(&ci);
+    ci.mem->max_memory_to_use = (long)(budget < (size_t)LONG_MAX ? budget : (size_t)LONG_MAX);
+    jpeg_mem_src(&ci, data, (unsigned long)len);
+    jpeg_read_header(&ci, TRUE);
+    if (ci.jpeg_color_space == JCS_GRAYSCALE) {
+        ci.out_color_space = JCS_GRAYSCALE;
+    } else if (ci.jpeg_color_space == JCS_YCbCr || ci.jpeg_color_space == JCS_RGB) {
+        ci.out_color_space = JCS_RGB;
+    } else {
+        jpeg_destroy_decompress(&ci);
+        return 1;
+    }
+    ci.scale_num = 1;
+    ci.scale_denom = (unsigned)denom;
+    jpeg_start_decompress(&ci);
+    size_t stride = (size_t)ci.output_width * (size_t)ci.output_components;
+    px = malloc(stride * ci.output_height + 1);
+    if (!px) {
+        jpeg_destroy_decompress(&ci);
+        lds_set_error(err, "%s: out of memory for %ux%u pixels", what, ci.output_width, ci.output_height);
+        return -1;
+    }
+    while (ci.output_scanline < ci.output_height) {
+        JSAMPROW rows[4];
+        for (int k = 0; k < 4; k++) rows[k] = px + (size_t)(ci.output_scanline + (unsigned)k) * stride;
+        jpeg_read_scanlines(&ci, rows, ci.output_height - ci.output_scanline < 4 ? ci.output_height - ci.output_scanline : 4);
+    }
+    jpeg_finish_decompress(&ci);
+    *w = (int)ci.output_width;
+    *h = (int)ci.output_height;
+    *comp = ci.output_components;
+    jpeg_destroy_decompress(&ci);
+    *out = px;
+    return 0;
+}
+
+/* What a decoder may hold at once for a genuine image of this header: the compressed data (grown
+ * by doubling), the inflated rows, the pixels and one converted copy, with sides rounded up to
+ * JPEG's 32-pixel MCUs. Anything beyond is data the header does not account for. */
+static size_t decode_budget(size_t len, int hw, int hh, int hc, int req_comp, int is16)
+{
+    size_t cmax = (size_t)(hc > req_comp ? hc : req_comp);
+    size_t dpad = (size_t)((hw + 31) / 32 * 32) * (size_t)((hh + 31) / 32 * 32) * cmax * (is16 ? 2u : 1u);
+    return 2 * len + 5 * dpad + ((size_t)1 << 20);
+}
+
+static uint8_t *stb_decode(const uint8_t *data, size_t len, const char *what, int req_comp, int hw, int hh, int hc,
+                           int *w, int *h, int *comp, lds_error *err);
+
+/* The one decode path, after lds_check_header gave hw x hh x hc: libjpeg-turbo for JPEG at
+ * 1/denom scale (when req_comp is 0 or the file's own channel count), else stb_image at full size. */
+static uint8_t *decode_scaled(const uint8_t *data, size_t len, const char *what, int req_comp, int denom, int hw,
+                              int hh, int hc, int *w, int *h, int *comp, lds_error *err)
+{
+    if (lds_sniff_format(data, len) == LDS_FMT_JPEG && (req_comp == 0 || req_comp == hc)) {
+        uint8_t *px = NULL;
+        int iw = 0, ih = 0, ic = 0;
+        int rc = jpeg_decode(data, len, what, denom, decode_budget(len, hw, hh, hc, req_comp, 0), &px, &iw, &ih,
+                             &ic, err);
+        if (rc < 0) return NULL;
+        if (rc == 0) {
+            int ew = (hw + denom - 1) / denom, eh = (hh + denom - 1) / denom;
+            if (iw != ew || ih != eh || (req_comp && ic != req_comp)) {
+                lds_set_error(err, "%s: header says %dx%d but the data decodes to %dx%d at 1/%d scale", what, hw,
+                              hh, iw, ih, denom);
+                free(px);
+                return NULL;
+            }
+            *w = iw;
+            *h = ih;
+            if (comp) *comp = ic;
+            return px;
+        }
+    }
+    return stb_decode(data, len, what, req_comp, hw, hh, hc, w, h, comp, err);
+}
+
+/* stb_image decode of a header-checked PNG (or CMYK JPEG) of header size hw x hh x hc. */
+static uint8_t *stb_decode(const uint8_t *data, size_t len, const char *what, int req_comp, int hw, int hh, int hc,
+                           int *w, int *h, int *comp, lds_error *err)
+{
     int iw = 0, ih = 0, ic = 0;
     uint8_t *px = NULL;
     int is16 = stbi_is_16_bit_from_memory(data, (int)len);
-    /* What stb may hold at once for a genuine image of this header: the compressed data (grown by
-     * doubling), the inflated rows, the pixels and one converted copy, with sides rounded up to
-     * JPEG's 32-pixel MCUs. Anything beyond is data the header does not account for. */
-    size_t cmax = (size_t)(hc > req_comp ? hc : req_comp);
-    size_t dpad = (size_t)((hw + 31) / 32 * 32) * (size_t)((hh + 31) / 32 * 32) * cmax * (is16 ? 2u : 1u);
-    size_t budget = 2 * len + 5 * dpad + ((size_t)1 << 20);
+    size_t budget = decode_budget(len, hw, hh, hc, req_comp, is16);
     lds_stb_budget = budget;
     lds_stb_used = 0;
     lds_stb_over = 0;
@@ -276,6 +398,14 @@ uint8_t *lds_decode8(const uint8_t *data, size_t len, const char *what, int req_
     *h = ih;
     if (comp) *comp = ic;
     return px;
+}
+
+uint8_t *lds_decode8(const uint8_t *data, size_t len, const char *what, int req_comp, int *w, int *h,
+                     int *comp, lds_error *err)
+{
+    int hw, hh, hc;
+    if (lds_check_header(data, len, what, &hw, &hh, &hc, err) != 0) return NULL;
+    return decode_scaled(data, len, what, req_comp, 1, hw, hh, hc, w, h, comp, err);
 }
 
 /* One output sample of a separable resize: a run of source indices and their weights. */
@@ -444,13 +574,19 @@ int lds_load_image_memory(const uint8_t *data, size_t len, const char *what, int
 {
     if (!what) what = "image";
     if (check_out_size(what, channels, out_w, out_h, err) != 0) return -1;
-    int w, h, c;
-    uint8_t *px = lds_decode8(data, len, what, 0, &w, &h, &c, err);
+    int hw, hh, hc, w, h, c;
+    if (lds_check_header(data, len, what, &hw, &hh, &hc, err) != 0) return -1;
+    /* A JPEG shrunk to at most half its size decodes at 1/2, 1/4 or 1/8 scale (libjpeg's scaled
+     * IDCT, a low-pass of the same coefficients), then the area resize does the rest: far fewer
+     * pixels to decode, colour-convert and average. Never below the output size. */
+    int denom = 8;
+    while (denom > 1 && ((hw + denom - 1) / denom < out_w || (hh + denom - 1) / denom < out_h)) denom /= 2;
+    uint8_t *px = decode_scaled(data, len, what, 0, denom, hw, hh, hc, &w, &h, &c, err);
     if (!px) return -1;
     lds_resize_to_planar(px, w, h, c, dst, channels, out_w, out_h);
     free(px);
-    if (orig_w) *orig_w = w;
-    if (orig_h) *orig_h = h;
+    if (orig_w) *orig_w = hw;
+    if (orig_h) *orig_h = hh;
     return 0;
 }
 
@@ -489,9 +625,111 @@ static void png_sink_write(void *ctx, void *data, int size)
     s->len += (size_t)size;
 }
 
+static void png_put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
+}
+
+static void png_chunk(png_sink *s, const char *type, const uint8_t *data, size_t n)
+{
+    uint8_t hdr[8], crc[4];
+    png_put32(hdr, (uint32_t)n);
+    memcpy(hdr + 4, type, 4);
+    uLong c = crc32(0L, hdr + 4, 4);
+    if (n) c = crc32(c, data, (uInt)n);
+    png_put32(crc, (uint32_t)c);
+    png_sink_write(s, hdr, 8);
+    if (n) png_sink_write(s, (void *)data, (int)n);
+    png_sink_write(s, crc, 4);
+}
+
+/* An RGB image of at most 16 colours (an anomaly mask: background and a few classes) as a palette
+ * PNG of 1, 2 or 4 bits per pixel, unfiltered, deflated with zlib's run-length strategy: for a
+ * 576x768 mask about a millisecond, where stb's generic RGB writer (filter search, level 8) takes
+ * tens. Returns NULL when the image has more colours or on failure (the caller falls back). */
+static uint8_t *encode_png_palette(const uint8_t *px, int w, int h, size_t *out_len)
+{
+    uint8_t pal[16][3];
+    int n = 0, last = -1;
+    size_t npx = (size_t)w * (size_t)h;
+    uint8_t *idx = malloc(npx);
+    if (!idx) return NULL;
+    for (size_t i = 0; i < npx; i++) {
+        const uint8_t *p = px + 3 * i;
+        if (last < 0 || memcmp(p, pal[last], 3) != 0) {
+            int k = 0;
+            while (k < n && memcmp(p, pal[k], 3) != 0) k++;
+            if (k == n) {
+                if (n == 16) {
+                    free(idx);
+                    return NULL;
+                }
+                memcpy(pal[n++], p, 3);
+            }
+            last = k;
+        }
+        idx[i] = (uint8_t)last;
+    }
+    int bits = n <= 2 ? 1 : n <= 4 ? 2 : 4, per = 8 / bits;
+    size_t row = ((size_t)w * (size_t)bits + 7) / 8, raw_n = (size_t)h * (row + 1);
+    uint8_t *raw = calloc(raw_n, 1);
+    uLongf zcap = compressBound((uLong)raw_n);
+    uint8_t *z = raw ? malloc(zcap) : NULL;
+    if (!raw || !z) {
+        free(idx);
+        free(raw);
+        free(z);
+        return NULL;
+    }
+    for (int y = 0; y < h; y++) { /* filter byte 0 (none), then pixels packed high bits first */
+        uint8_t *r = raw + (size_t)y * (row + 1) + 1;
+        const uint8_t *ir = idx + (size_t)y * (size_t)w;
+        for (int x = 0; x < w; x++) r[x / per] |= (uint8_t)(ir[x] << (8 - bits * (x % per + 1)));
+    }
+    free(idx);
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    int ok = deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, 15, 8, Z_RLE) == Z_OK;
+    if (ok) {
+        zs.next_in = raw;
+        zs.avail_in = (uInt)raw_n;
+        zs.next_out = z;
+        zs.avail_out = (uInt)zcap;
+        ok = deflate(&zs, Z_FINISH) == Z_STREAM_END;
+        deflateEnd(&zs);
+    }
+    free(raw);
+    if (!ok) {
+        free(z);
+        return NULL;
+    }
+    static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a};
+    uint8_t ihdr[13];
+    png_put32(ihdr, (uint32_t)w);
+    png_put32(ihdr + 4, (uint32_t)h);
+    ihdr[8] = (uint8_t)bits, ihdr[9] = 3, ihdr[10] = ihdr[11] = ihdr[12] = 0; /* palette, no interlace */
+    png_sink s = {0};
+    png_sink_write(&s, (void *)sig, 8);
+    png_chunk(&s, "IHDR", ihdr, 13);
+    png_chunk(&s, "PLTE", &pal[0][0], (size_t)n * 3);
+    png_chunk(&s, "IDAT", z, zs.total_out);
+    png_chunk(&s, "IEND", NULL, 0);
+    free(z);
+    if (s.failed) {
+        free(s.buf);
+        return NULL;
+    }
+    *out_len = s.len;
+    return s.buf;
+}
+
 uint8_t *lds_encode_png(const uint8_t *pixels, int w, int h, int channels, size_t *out_len)
 {
     if (!pixels || w < 1 || h < 1 || channels < 1 || channels > 4 || !out_len) return NULL;
+    if (channels == 3 && (size_t)w * (size_t)h < ((size_t)1 << 30)) {
+        uint8_t *p = encode_png_palette(pixels, w, h, out_len);
+        if (p) return p;
+    }
     png_sink s = {0};
     if (!stbi_write_png_to_func(png_sink_write, &s, w, h, channels, pixels, w * channels) || s.failed) {
         free(s.buf);
