@@ -215,11 +215,131 @@ static void row_masks(const lk_conv *c, __mmask16 ma[15][ROW_CHUNKS_MAX], __mmas
     }
 }
 
+/* 3x3, stride 2, pad 1 (the downsampling convolution): the three kx rows of one (channel, ky)
+ * read the same input window. Two loads and two permutes give even (kx = 1) and odd (kx = 2)
+ * columns, and kx = 0 is the odd vector shifted one lane with the previous chunk's last odd
+ * column: 2 loads + 3 shuffles per 3 output vectors instead of 6 loads + 3 shuffles. */
+static inline __mmask16 win_mask(int valid) { return valid >= 16 ? (__mmask16)0xffff : valid <= 0 ? 0 : (__mmask16)((1u << valid) - 1u); }
+
+static int is_k3s2p1(const lk_conv *c, int p0, int np)
+{
+    return c->k == 3 && c->stride == 2 && c->pad == 1 && p0 % c->ow == 0 && np % c->ow == 0;
+}
+
+static void im2col_k3s2(const lk_conv *c, const float *x, int k0, int kc, int p0, int np,
+                        float *dst, int ldd)
+{
+    const int ow = c->ow, w = c->w, h = c->h, nch = (ow + 15) / 16;
+    const int oy0 = p0 / ow, rows = np / ow;
+    const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i io = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    const int iy_lo = 2 * oy0 - 1 < 0 ? 0 : 2 * oy0 - 1, iy_hi = 2 * (oy0 + rows) > h ? h : 2 * (oy0 + rows);
+    const float *x_end = x + (size_t)c->cin * h * w;
+    for (int g = k0 / 3; g * 3 < k0 + kc; g++) { /* g = ci*3 + ky */
+        const int ci = g / 3, ky = g % 3;
+        const float *xp = x + (size_t)ci * h * w;
+        /* see im2col_avx512: the next channel's rows are prefetched, spread over the output
+         * rows of ky = 0 (a burst of a few hundred prefetches stalled on the fill buffers) */
+        const int pf_on = ky == 0 && xp + (size_t)h * w + (size_t)iy_hi * w <= x_end;
+        float *d[3];
+        int want[3];
+        for (int kx = 0; kx < 3; kx++) {
+            const int r = g * 3 + kx;
+            want[kx] = r >= k0 && r < k0 + kc;
+            d[kx] = dst + (size_t)(r - k0) * ldd;
+        }
+        for (int oy = oy0; oy < oy0 + rows; oy++) {
+            const int iy = 2 * oy + ky - 1;
+            const size_t o = (size_t)(oy - oy0) * ow;
+            if (pf_on) {
+                const int a = iy < iy_lo ? iy_lo : iy, b = iy + 3 > iy_hi ? iy_hi : iy + 3;
+                const char *pf = (const char *)(xp + (size_t)h * w + (size_t)a * w);
+                const char *pf_end = (const char *)(xp + (size_t)h * w + (size_t)b * w);
+                for (; pf < pf_end; pf += 64) _mm_prefetch(pf, _MM_HINT_T0);
+            }
+            if (iy < 0 || iy >= h) {
+                for (int kx = 0; kx < 3; kx++)
+                    if (want[kx])
+                        for (int ch = 0; ch < nch; ch++)
+                            _mm512_mask_storeu_ps(d[kx] + o + ch * 16, win_mask(ow - ch * 16), _mm512_setzero_ps());
+                continue;
+            }
+            const float *row = xp + (size_t)iy * w;
+            __m512 prev = _mm512_setzero_ps(); /* column -1: padding */
+            for (int ch = 0; ch < nch; ch++) {
+                const int base = ch * 32;
+                __m512 a, b;
+                if (base + 32 <= w) { a = _mm512_loadu_ps(row + base); b = _mm512_loadu_ps(row + base + 16); }
+                else { a = _mm512_maskz_loadu_ps(win_mask(w - base), row + base); b = _mm512_maskz_loadu_ps(win_mask(w - base - 16), row + base + 16); }
+                const __m512 ev = _mm512_permutex2var_ps(a, ie, b), od = _mm512_permutex2var_ps(a, io, b);
+                const __m512 k0v = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(od), _mm512_castps_si512(prev), 15));
+                prev = od;
+                const int cnt = ow - ch * 16;
+                if (cnt >= 16) {
+                    if (want[0]) _mm512_storeu_ps(d[0] + o + ch * 16, k0v);
+                    if (want[1]) _mm512_storeu_ps(d[1] + o + ch * 16, ev);
+                    if (want[2]) _mm512_storeu_ps(d[2] + o + ch * 16, od);
+                } else {
+                    const __mmask16 m = win_mask(cnt);
+                    if (want[0]) _mm512_mask_storeu_ps(d[0] + o + ch * 16, m, k0v);
+                    if (want[1]) _mm512_mask_storeu_ps(d[1] + o + ch * 16, m, ev);
+                    if (want[2]) _mm512_mask_storeu_ps(d[2] + o + ch * 16, m, od);
+                }
+            }
+        }
+    }
+}
+
+/* The fold of the same shape: per (channel, ky, output row), dx[2ox] += s1[ox] and
+ * dx[2ox+1] += s2[ox] + s0[ox+1], interleaved in registers: one read-modify-write of the input
+ * row instead of three (column -1, fed by s0[0], is padding). */
+static void col2im_k3s2(const lk_conv *c, const float *src, int lds, int p0, int np, float *dx)
+{
+    const int ow = c->ow, w = c->w, h = c->h, nch = (ow + 15) / 16;
+    const int oy0 = p0 / ow, rows = np / ow;
+    const __m512i ilo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i ihi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    for (int g = 0; g < c->cin * 3; g++) {
+        const int ci = g / 3, ky = g % 3;
+        float *xp = dx + (size_t)ci * h * w;
+        const float *s0 = src + (size_t)(g * 3) * lds, *s1 = s0 + lds, *s2 = s1 + lds;
+        for (int oy = oy0; oy < oy0 + rows; oy++, s0 += ow, s1 += ow, s2 += ow) {
+            const int iy = 2 * oy + ky - 1;
+            if (iy < 0 || iy >= h) continue;
+            float *row = xp + (size_t)iy * w;
+            __m512 c0 = _mm512_maskz_loadu_ps(win_mask(ow), s0);
+            for (int ch = 0; ch < nch; ch++) {
+                const __mmask16 m = win_mask(ow - ch * 16);
+                const __m512 n0 = _mm512_maskz_loadu_ps(win_mask(ow - ch * 16 - 16), s0 + ch * 16 + 16);
+                const __m512 v1 = _mm512_maskz_loadu_ps(m, s1 + ch * 16), v2 = _mm512_maskz_loadu_ps(m, s2 + ch * 16);
+                const __m512 sh = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(n0), _mm512_castps_si512(c0), 1));
+                const __m512 od = _mm512_add_ps(v2, sh);
+                c0 = n0;
+                const __m512 lo = _mm512_permutex2var_ps(v1, ilo, od), hi = _mm512_permutex2var_ps(v1, ihi, od);
+                float *dp = row + ch * 32;
+                const int base = ch * 32;
+                if (base + 32 <= w) {
+                    _mm512_storeu_ps(dp, _mm512_add_ps(_mm512_loadu_ps(dp), lo));
+                    _mm512_storeu_ps(dp + 16, _mm512_add_ps(_mm512_loadu_ps(dp + 16), hi));
+                } else {
+                    const __mmask16 ma = win_mask(w - base), mb = win_mask(w - base - 16);
+                    _mm512_mask_storeu_ps(dp, ma, _mm512_add_ps(_mm512_maskz_loadu_ps(ma, dp), lo));
+                    _mm512_mask_storeu_ps(dp + 16, mb, _mm512_add_ps(_mm512_maskz_loadu_ps(mb, dp + 16), hi));
+                }
+            }
+        }
+    }
+}
+
 static void im2col_avx512(const lk_conv *c, const float *x, int k0, int kc, int p0, int np,
                           float *dst, int ldd)
 {
     const int K = c->k, S = c->stride, P = c->pad, ow = c->ow, w = c->w;
     const int nch = (ow + 15) / 16;
+    if (is_k3s2p1(c, p0, np)) {
+        im2col_k3s2(c, x, k0, kc, p0, np, dst, ldd);
+        return;
+    }
     if (S > 2 || p0 % ow || np % ow || nch > ROW_CHUNKS_MAX) {
         im2col_panel_impl(c, x, k0, kc, p0, np, dst, ldd);
         return;
@@ -281,6 +401,10 @@ static void col2im_avx512(const lk_conv *c, const float *src, int lds, int k0, i
 {
     const int K = c->k, S = c->stride, P = c->pad, ow = c->ow, w = c->w;
     const int nch = (ow + 15) / 16;
+    if (is_k3s2p1(c, p0, np) && k0 == 0 && kc == c->cin * 9) {
+        col2im_k3s2(c, src, lds, p0, np, dx);
+        return;
+    }
     if (S > 2 || p0 % ow || np % ow || nch > ROW_CHUNKS_MAX) {
         col2im_panel_impl(c, src, lds, k0, kc, p0, np, dx);
         return;
