@@ -99,6 +99,16 @@ typedef struct {
 } lev_fold_summary;
 void lev_folds_summarize(const lev_metrics *folds, int n_folds, lev_fold_summary *out);
 
+/* One fold of the k-fold evaluation as run: its metrics at the fold model's own threshold, or why
+ * it failed (a failed fold is reported, it does not fail the model). */
+typedef struct {
+    int ok;                    /* 1: trained and scored; 0: failed, reason in error */
+    char error[512];
+    int64_t n_train, n_test;   /* labeled images trained on / held out and scored */
+    double seconds;            /* wall-clock time of the fold */
+    lev_metrics m;             /* valid when ok (threshold in m.threshold) */
+} lev_fold_run;
+
 /* What the files say about the model. */
 typedef struct {
     const char *project_name;
@@ -112,6 +122,10 @@ typedef struct {
     const char *const *class_names;/* map of the predicted masks in the manifest */
     const char *const *class_colors; /* "#rrggbb" per class */
     const lev_fold_summary *folds; /* k-fold results: LookoutExtensions.CrossValidation + report */
+    const lev_fold_run *fold_runs; /* the folds one by one (NULL: summary only); n_fold_runs of them */
+    int n_fold_runs;
+    uint64_t fold_seed;            /* seed of the fold assignment (reported with the folds) */
+    double fold_budget_s;          /* training time budget of each fold, seconds (0: not reported) */
 } lev_details;
 
 /* One test image's prediction, for the evaluation manifest and the report. */
@@ -141,7 +155,11 @@ typedef struct {
  * Resamples, Seed (decimal string: 64 bits do not fit a JSON double), Precision/Recall/F1Score
  * {Lower, Upper}} (absent when n_boot was 0),
  * PixelAnomalyClassCounts (per class pixel TP/FP/FN, images), CrossValidation {Folds, Precision/
- * Recall/F1Score/ROCAUC/AveragePrecision {Mean, StandardDeviation}} (when d->folds), Notes. */
+ * Recall/F1Score/ROCAUC/AveragePrecision {Mean, StandardDeviation}} (when d->folds; with
+ * d->fold_runs also FoldsRequested, FoldsCompleted, Seed, TimeBudgetSecondsPerFold and FoldResults
+ * [{Fold, Status COMPLETED|FAILED, StatusMessage (failed), NumberOfTrainingImages,
+ * NumberOfTestingImages, Threshold, Precision, Recall, F1Score, ROCAUC, AveragePrecision,
+ * ConfusionMatrix, Seconds}]; the summary is over the completed folds), Notes. */
 int lev_write_result(const char *path, const lev_details *d, const lev_metrics *m,
                      const lev_pixel_metrics *pixel, lev_error *err);
 /* JSON Lines, one per test image: the image's ground-truth line (json_line; when NULL, just

@@ -39,6 +39,50 @@ static void add_notes(cJSON *notes, const char *text)
     }
 }
 
+/* The folds one by one, so a reader can check the mean and spread and see which fold failed. */
+static void add_fold_runs(cJSON *cv, const lev_details *d)
+{
+    int completed = 0;
+    for (int i = 0; i < d->n_fold_runs; i++)
+        completed += d->fold_runs[i].ok != 0;
+    cJSON_AddNumberToObject(cv, "FoldsRequested", d->n_fold_runs);
+    cJSON_AddNumberToObject(cv, "FoldsCompleted", completed);
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)d->fold_seed);
+    cJSON_AddStringToObject(cv, "Seed", seed);
+    if (d->fold_budget_s > 0)
+        cJSON_AddNumberToObject(cv, "TimeBudgetSecondsPerFold", d->fold_budget_s);
+    cJSON *arr = cJSON_AddArrayToObject(cv, "FoldResults");
+    for (int i = 0; i < d->n_fold_runs; i++) {
+        const lev_fold_run *r = &d->fold_runs[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "Fold", i + 1);
+        cJSON_AddStringToObject(o, "Status", r->ok ? "COMPLETED" : "FAILED");
+        if (!r->ok)
+            cJSON_AddStringToObject(o, "StatusMessage", r->error[0] ? r->error : "failed");
+        cJSON_AddNumberToObject(o, "NumberOfTrainingImages", (double)r->n_train);
+        cJSON_AddNumberToObject(o, "NumberOfTestingImages", (double)r->n_test);
+        if (r->ok) {
+            const lev_metrics *m = &r->m;
+            cJSON_AddNumberToObject(o, "Threshold", (double)m->threshold);
+            cJSON_AddNumberToObject(o, "Precision", m->precision);
+            cJSON_AddNumberToObject(o, "Recall", m->recall);
+            cJSON_AddNumberToObject(o, "F1Score", m->f1);
+            add_metric_or_null(o, "ROCAUC", m->roc_auc);
+            add_metric_or_null(o, "AveragePrecision", m->average_precision);
+            cJSON *cm = cJSON_AddObjectToObject(o, "ConfusionMatrix");
+            cJSON_AddNumberToObject(cm, "TruePositives", (double)m->tp);
+            cJSON_AddNumberToObject(cm, "FalsePositives", (double)m->fp);
+            cJSON_AddNumberToObject(cm, "TrueNegatives", (double)m->tn);
+            cJSON_AddNumberToObject(cm, "FalseNegatives", (double)m->fn);
+            if (m->note[0])
+                cJSON_AddStringToObject(o, "Note", m->note);
+        }
+        cJSON_AddNumberToObject(o, "Seconds", r->seconds);
+        cJSON_AddItemToArray(arr, o);
+    }
+}
+
 int lev_write_result(const char *path, const lev_details *d, const lev_metrics *m,
                      const lev_pixel_metrics *pixel, lev_error *err)
 {
@@ -86,7 +130,7 @@ int lev_write_result(const char *path, const lev_details *d, const lev_metrics *
         add_interval(bs, "Recall", m->recall_ci);
         add_interval(bs, "F1Score", m->f1_ci);
     }
-    if (d->folds && d->folds->n_folds > 0) {
+    if (d->folds && (d->folds->n_folds > 0 || (d->fold_runs && d->n_fold_runs > 0))) {
         const lev_fold_summary *f = d->folds;
         cJSON *cv = cJSON_AddObjectToObject(ext, "CrossValidation");
         cJSON_AddNumberToObject(cv, "Folds", f->n_folds);
@@ -98,9 +142,12 @@ int lev_write_result(const char *path, const lev_details *d, const lev_metrics *
                     {"AveragePrecision", f->ap_mean, f->ap_sd}};
         for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
             cJSON *o = cJSON_AddObjectToObject(cv, rows[i].key);
-            add_metric_or_null(o, "Mean", rows[i].mean);
-            add_metric_or_null(o, "StandardDeviation", rows[i].sd);
+            /* no completed fold: nothing to average (null, not a made-up 0) */
+            add_metric_or_null(o, "Mean", f->n_folds > 0 ? rows[i].mean : -1);
+            add_metric_or_null(o, "StandardDeviation", f->n_folds > 0 ? rows[i].sd : -1);
         }
+        if (d->fold_runs && d->n_fold_runs > 0)
+            add_fold_runs(cv, d);
     }
     cJSON *notes = cJSON_CreateArray();
     add_notes(notes, m->note);

@@ -76,10 +76,62 @@ static void metrics_table(lev__buf *b, const lev_metrics *m)
                         m->n_boot, (unsigned long long)m->seed);
 }
 
-static void folds_table(lev__buf *b, const lev_fold_summary *f)
+/* One row per fold as run: a failed fold shows its reason instead of numbers. */
+static void fold_runs_table(lev__buf *b, const lev_details *d)
 {
-    lev__buf_printf(b, "<h2>Cross-validation (%d folds)</h2>\n<table>\n<tr><th class='l'>metric</th><th>mean</th>"
-                       "<th>standard deviation</th></tr>\n", f->n_folds);
+    lev__buf_puts(b, "<table>\n<tr><th>fold</th><th>train</th><th>held out</th><th>threshold</th><th>precision</th>"
+                     "<th>recall</th><th>F1</th><th>ROC AUC</th><th>AP</th><th>TP / FP / FN / TN</th><th>seconds</th></tr>\n");
+    for (int i = 0; i < d->n_fold_runs; i++) {
+        const lev_fold_run *r = &d->fold_runs[i];
+        lev__buf_printf(b, "<tr><td>%d</td><td>%lld</td><td>%lld</td>", i + 1, (long long)r->n_train,
+                        (long long)r->n_test);
+        if (!r->ok) {
+            lev__buf_puts(b, "<td class='l bad' colspan='7'>failed: ");
+            lev__buf_html(b, r->error[0] ? r->error : "unknown reason");
+            lev__buf_printf(b, "</td><td>%.0f</td></tr>\n", r->seconds);
+            continue;
+        }
+        const lev_metrics *m = &r->m;
+        lev__buf_printf(b, "<td>%.4g</td><td>%.3f</td><td>%.3f</td><td>%.3f</td>", (double)m->threshold, m->precision,
+                        m->recall, m->f1);
+        if (m->roc_auc < 0)
+            lev__buf_puts(b, "<td>undefined</td>");
+        else
+            lev__buf_printf(b, "<td>%.3f</td>", m->roc_auc);
+        if (m->average_precision < 0)
+            lev__buf_puts(b, "<td>undefined</td>");
+        else
+            lev__buf_printf(b, "<td>%.3f</td>", m->average_precision);
+        lev__buf_printf(b, "<td>%lld / %lld / %lld / %lld</td><td>%.0f</td></tr>\n", (long long)m->tp, (long long)m->fp,
+                        (long long)m->fn, (long long)m->tn, r->seconds);
+    }
+    lev__buf_puts(b, "</table>\n");
+}
+
+static void folds_table(lev__buf *b, const lev_details *d)
+{
+    const lev_fold_summary *f = d->folds;
+    int requested = d->fold_runs && d->n_fold_runs > 0 ? d->n_fold_runs : f->n_folds;
+    lev__buf_printf(b, "<h2>Cross-validation (%d folds", requested);
+    if (f->n_folds != requested)
+        lev__buf_printf(b, ", %d completed", f->n_folds);
+    lev__buf_puts(b, ")</h2>\n");
+    if (d->fold_runs && d->n_fold_runs > 0) {
+        lev__buf_printf(b, "<p class='sub'>The labeled training and test images together, split into %d stratified "
+                           "folds (seed %llu); each fold's model is trained on the other folds",
+                        d->n_fold_runs, (unsigned long long)d->fold_seed);
+        if (d->fold_budget_s > 0)
+            lev__buf_printf(b, " within %.0f s", d->fold_budget_s);
+        lev__buf_puts(b, " and scores its held-out fold at its own threshold. The spread across folds says how much "
+                         "the numbers above depend on which images happened to be in the test set.</p>\n");
+    }
+    if (f->n_folds == 0) {
+        lev__buf_puts(b, "<p class='note'>No fold completed: no mean or spread.</p>\n");
+        if (d->fold_runs && d->n_fold_runs > 0)
+            fold_runs_table(b, d);
+        return;
+    }
+    lev__buf_puts(b, "<table>\n<tr><th class='l'>metric</th><th>mean</th><th>standard deviation</th></tr>\n");
     const struct {
         const char *name;
         double mean, sd;
@@ -94,6 +146,8 @@ static void folds_table(lev__buf *b, const lev_fold_summary *f)
                             rows[i].mean, rows[i].sd);
     }
     lev__buf_puts(b, "</table>\n");
+    if (d->fold_runs && d->n_fold_runs > 0)
+        fold_runs_table(b, d);
 }
 
 static void confusion(lev__buf *b, const lev_metrics *m)
@@ -217,8 +271,8 @@ int lev_write_report(const char *path, const lev_details *d, const lev_metrics *
     lev__buf b = {0};
     header(&b, d, m, threshold);
     metrics_table(&b, m);
-    if (d->folds && d->folds->n_folds > 0)
-        folds_table(&b, d->folds);
+    if (d->folds && (d->folds->n_folds > 0 || (d->fold_runs && d->n_fold_runs > 0)))
+        folds_table(&b, d);
     lev__buf_puts(&b, "<h2>Curves and scores</h2>\n<div class='charts'>\n");
     lev__svg_roc(&b, &curves, m);
     lev__svg_pr(&b, &curves, m);

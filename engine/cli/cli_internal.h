@@ -51,6 +51,25 @@ int lo_cli_validate(int shape, cJSON *value, const char *path, lo_sbuf *err);
 /* Fills idempotency-token members that are absent with a fresh UUID v4 (as botocore does). */
 void lo_cli_fill_idempotency(int shape, cJSON *input);
 
+/* Extensions: input members lookout's service takes that botocore's model has not (e.g.
+ * CreateModel EvaluationFolds, --evaluation-folds), one small table in cli_params.c. */
+typedef struct {
+    const char *operation; /* CreateModel */
+    const char *name;      /* EvaluationFolds */
+    const char *cli_name;  /* evaluation-folds */
+    lo_cli_type type;      /* LO_CLI_INTEGER or LO_CLI_STRING */
+    const char *help;      /* its block in `lookout <command> help` */
+} lo_cli_extension;
+const lo_cli_extension *lo_cli_find_extension(const char *operation, const char *cli_name);
+/* The option's value for the request: an integer when the text is one, else the text as given
+ * (the service then refuses it with a ValidationException naming the member). */
+cJSON *lo_cli_extension_value(const lo_cli_extension *x, const char *text);
+/* Moves the operation's extension members out of input (before botocore's validation, which
+ * would call them unknown) into a new object; put them back with the caller's loop. */
+cJSON *lo_cli_detach_extensions(const char *operation, cJSON *input);
+/* `lookout <command> help`: the generated page with the extensions' options spliced in. */
+void lo_cli_print_help(const lo_cli_operation *op, FILE *out);
+
 /* ---- skeletons (cli_skeleton.c) ------------------------------------------------------- */
 cJSON *lo_cli_skeleton_input(int shape);            /* --generate-cli-skeleton input */
 cJSON *lo_cli_skeleton_output(int shape);           /* output (member names as values) */

@@ -28,6 +28,11 @@ typedef struct {
     int help;
     opt_value *opts;
     int n_opts;
+    struct {
+        const lo_cli_extension *x;
+        const char *v;
+    } ext[8]; /* extension options given (cli_params.c's table) */
+    int n_ext;
     lo_sbuf unknown;
 } parsed_args;
 
@@ -159,6 +164,18 @@ static int parse_argv(const lo_cli_operation *op, int argc, char **argv, parsed_
                          !strcmp(name + 3, c->cli_name))
                     m = c, negated = 1;
                 if (m) break;
+            }
+            const lo_cli_extension *x = m ? NULL : lo_cli_find_extension(op->name, name);
+            if (x) {
+                TAKE_ONE(v);
+                int k = 0;
+                while (k < pa->n_ext && pa->ext[k].x != x) k++;
+                if (k < (int)(sizeof pa->ext / sizeof *pa->ext)) {
+                    pa->ext[k].x = x, pa->ext[k].v = v;
+                    if (k == pa->n_ext) pa->n_ext++;
+                }
+                free(name);
+                continue;
             }
             if (!m) {
                 add_unknown(pa, a);
@@ -401,7 +418,7 @@ int lo_cli_run_operation(const lo_cli_operation *op, int argc, char **argv) {
     lo_service *svc = NULL;
     if (rc) goto done;
     if (pa.help) {
-        fputs(op->help, stdout);
+        lo_cli_print_help(op, stdout);
         goto done;
     }
     const char *format = pa.output ? pa.output : getenv("AWS_DEFAULT_OUTPUT");
@@ -486,9 +503,20 @@ int lo_cli_run_operation(const lo_cli_operation *op, int argc, char **argv) {
         cJSON *p = cJSON_GetObjectItemCaseSensitive(input, m->name);
         if (cJSON_IsString(p)) body_path = p->valuestring;
     }
+    for (int k = 0; k < pa.n_ext; k++) { /* extension options override cli-input keys too */
+        cJSON_DeleteItemFromObjectCaseSensitive(input, pa.ext[k].x->name);
+        cJSON_AddItemToObject(input, pa.ext[k].x->name, lo_cli_extension_value(pa.ext[k].x, pa.ext[k].v));
+    }
     {
         lo_sbuf verr = {0};
-        if (lo_cli_validate(op->input, input, "", &verr) > 0) {
+        cJSON *ext = lo_cli_detach_extensions(op->name, input); /* unknown to botocore's validator */
+        int bad = lo_cli_validate(op->input, input, "", &verr);
+        while (ext && ext->child) {
+            cJSON *it = cJSON_DetachItemViaPointer(ext, ext->child);
+            cJSON_AddItemToObject(input, it->string, it);
+        }
+        cJSON_Delete(ext);
+        if (bad > 0) {
             if (verr.len && verr.s[verr.len - 1] == '\n') verr.s[--verr.len] = 0;
             fprintf(stderr, "\nParameter validation failed:\n%s\n", lo_sbuf_str(&verr));
             lo_sbuf_free(&verr);
