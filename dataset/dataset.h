@@ -59,6 +59,18 @@ int lds_update(const char *dataset_dir, const char *changes, size_t changes_len,
 /* Copies (hard-links where possible) a dataset directory: the snapshot a model trains on. */
 int lds_snapshot(const char *dataset_dir, const char *dest_dir, lds_error *err);
 
+/* Encryption at rest: the same snapshot with every image and mask copy encrypted
+ * (XChaCha20-Poly1305 under `key`, LDS_DATA_KEY_BYTES bytes; see envelope.c). The text files
+ * (manifest, index) stay plain. All-or-nothing like lds_snapshot. */
+#define LDS_DATA_KEY_BYTES 32
+int lds_snapshot_encrypted(const char *dataset_dir, const char *dest_dir, const uint8_t *key, lds_error *err);
+/* The data key every later read in this process opens encrypted copies with (lds_open,
+ * lds_load_image, lds_load_mask stay unchanged for callers). Copied; NULL wipes it. Set it before
+ * reader threads start. Without it, reading an encrypted copy is an error naming the file. */
+void lds_set_data_key(const uint8_t *key);
+/* 1 when the bytes start with the envelope header of an encrypted copy. */
+int lds_is_encrypted(const uint8_t *data, size_t len);
+
 typedef struct {
     int64_t total, labeled, normal, anomaly;
 } lds_stats;
@@ -146,7 +158,11 @@ void lds_augment_defaults(lds_augment_config *cfg);
 void lds_augment(float *img, uint8_t *mask, int c, int h, int w, const lds_augment_config *cfg,
                  uint64_t *rng);
 
-typedef enum { LDS_SYNTH_CUTPASTE = 0, LDS_SYNTH_SCAR = 1, LDS_SYNTH_PERLIN = 2 } lds_synth_kind;
+typedef enum {
+    LDS_SYNTH_CUTPASTE = 0, LDS_SYNTH_SCAR = 1, LDS_SYNTH_PERLIN = 2, /* large: CutPaste and DRAEM */
+    LDS_SYNTH_PATCH = 3, LDS_SYNTH_ERASE = 4, LDS_SYNTH_BLOTCH = 5,   /* small, local */
+    LDS_SYNTH_KINDS = 6
+} lds_synth_kind;
 /* Pastes a synthetic defect into img[c][h][w]; writes the defect mask (1 = defect) to mask.
  * source (may be NULL, else same shape) supplies foreign texture. Deterministic given rng. */
 void lds_synth_defect(float *img, uint8_t *mask, int c, int h, int w, lds_synth_kind kind,

@@ -64,7 +64,9 @@ uint8_t *lds_read_file(const char *path, size_t max_bytes, size_t *out_len, lds_
         close(fd);
         return NULL;
     }
-    if ((uint64_t)st.st_size > max_bytes) {
+    /* an envelope is a little larger than what it holds; the limit applies to the content */
+    size_t max_read = max_bytes > SIZE_MAX - LDS_ENVELOPE_OVERHEAD ? max_bytes : max_bytes + LDS_ENVELOPE_OVERHEAD;
+    if ((uint64_t)st.st_size > max_read) {
         lds_set_error(err, "%s: file is %lld bytes, over the limit of %zu bytes", path,
                       (long long)st.st_size, max_bytes);
         close(fd);
@@ -91,6 +93,19 @@ uint8_t *lds_read_file(const char *path, size_t max_bytes, size_t *out_len, lds_
         return NULL;
     }
     buf[n] = 0;
+    if (lds_is_encrypted(buf, n)) {
+        size_t plen = 0;
+        uint8_t *plain = lds_envelope_open_current(buf, n, path, &plen, err);
+        free(buf);
+        if (!plain) return NULL;
+        buf = plain;
+        n = plen;
+    }
+    if (n > max_bytes) {
+        lds_set_error(err, "%s: file is %zu bytes, over the limit of %zu bytes", path, n, max_bytes);
+        free(buf);
+        return NULL;
+    }
     *out_len = n;
     return buf;
 }

@@ -16,6 +16,9 @@ void lds_add_warning(lds_error *w, const char *fmt, ...) __attribute__((format(p
 /* ---- files ---- */
 /* Reads a whole regular file (at most max_bytes; larger files are an error naming the size). */
 uint8_t *lds_read_file(const char *path, size_t max_bytes, size_t *out_len, lds_error *err);
+/* An encrypted file (an envelope, see envelope.c) is opened with the data key given to
+ * lds_set_data_key; max_bytes then limits the decrypted size. A tampered envelope is an error
+ * naming the file ("authentication failed"). */
 /* Writes a file and fsyncs it. */
 int lds_write_file(const char *path, const void *data, size_t len, lds_error *err);
 int lds_mkdir_p(const char *path, lds_error *err);
@@ -29,6 +32,20 @@ char *lds_path_join(const char *a, const char *b);
 char *lds_resolve_inside(const char *root, const char *rel, const char *what, lds_error *err);
 /* Resolves s3://BUCKET/KEY under s3_root. */
 char *lds_resolve_s3(const char *s3_root, const char *uri, const char *what, lds_error *err);
+
+/* ---- envelopes: encryption at rest (envelope.c) ---- */
+#define LDS_ENVELOPE_MAGIC_BYTES 8
+/* magic + XChaCha20 nonce + Poly1305 tag */
+#define LDS_ENVELOPE_OVERHEAD (LDS_ENVELOPE_MAGIC_BYTES + 24 + 16)
+/* name: the file's path (its base name is authenticated). Results are malloc'd (the opened one
+ * with a NUL after the data). */
+uint8_t *lds_envelope_seal(const uint8_t *plain, size_t len, const char *name, const uint8_t *key, size_t *out_len,
+                           lds_error *err);
+uint8_t *lds_envelope_open(const uint8_t *data, size_t len, const char *name, const uint8_t *key, size_t *out_len,
+                           lds_error *err);
+/* lds_envelope_open with the key of lds_set_data_key (an error naming the file when none). */
+uint8_t *lds_envelope_open_current(const uint8_t *data, size_t len, const char *name, size_t *out_len,
+                                   lds_error *err);
 
 /* ---- time ---- */
 double lds_now(void); /* epoch seconds, sub-second resolution */

@@ -6,6 +6,7 @@
 #include "cli_internal.h"
 #include "http/http.h"
 #include "batch/batch.h"
+#include "kms/kms.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -67,6 +68,13 @@ static const lo_cli_command commands[] = {
      "          [--batch-size <value>]     (default 16)\n"},
     {"serve", lo_http_serve_main, "Serves the Lookout for Vision REST API over HTTP (SigV4 authenticated).", NULL},
     {"create-access-key", lo_http_access_key_main, "Creates an access key for `lookout serve` clients.", NULL},
+    /* the local key store for --kms-key-id (engine/kms), shaped like `aws kms` */
+    {"create-key", lo_kms_create_key_main, "Creates a key in the local key store for create-model --kms-key-id.", NULL},
+    {"list-keys", lo_kms_list_keys_main, "Lists the keys of the local key store.", NULL},
+    {"list-aliases", lo_kms_list_aliases_main, "Lists the aliases of the local key store.", NULL},
+    {"describe-key", lo_kms_describe_key_main, "Shows a key of the local key store (id, ARN or alias).", NULL},
+    {"disable-key", lo_kms_disable_key_main, "Disables a key: create-model refuses it, its models cannot train.", NULL},
+    {"enable-key", lo_kms_enable_key_main, "Enables a disabled key again.", NULL},
     {"__worker", worker_main, NULL, NULL}, /* the detached training worker */
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);

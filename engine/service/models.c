@@ -3,6 +3,7 @@
  * (worker.c) that holds worker.lock for its whole life. A TRAINING model whose lock is free has
  * lost its worker: that is how a kill -9 or a crash shows up, without any timer. */
 #include "svc_internal.h"
+#include "kms/kms.h"
 
 #include <dataset.h>
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -320,7 +322,9 @@ int svc_create_model(lo_service *s, const cJSON *in, const uint8_t *b, size_t bl
     int pl = svc_lock_project(s, project, err);
     if (pl < 0) return -1;
     int rc = -1, lock_fd = -1;
-    cJSON *replay = NULL, *meta = NULL;
+    cJSON *replay = NULL, *meta = NULL, *wrapped_key = NULL;
+    uint8_t data_key[LO_KMS_DATA_KEY_BYTES];
+    sodium_memzero(data_key, sizeof data_key);
     int t = svc_token_check(s, "CreateModel", in, &replay, err);
     if (t < 0) goto done;
     if (t == 1) { *out = replay; rc = 0; goto done; }
@@ -350,6 +354,13 @@ int svc_create_model(lo_service *s, const cJSON *in, const uint8_t *b, size_t bl
         goto done;
     }
 
+    /* Encryption at rest (DESIGN.md §5): a fresh data key for this version, wrapped by the
+     * --kms-key-id key or the service-owned one. An unknown or disabled key is refused here,
+     * before a version is taken. */
+    lo_kms kms_ctx;
+    lo_kms_init(&kms_ctx, s->home);
+    if (lo_kms_generate_data_key(&kms_ctx, kms, data_key, &wrapped_key, err)) goto done;
+
     /* The version is taken (and the counter persisted) before anything else, so no crash or
      * delete can ever hand it out again. */
     svc_project_dir(s, project, pd);
@@ -371,12 +382,15 @@ int svc_create_model(lo_service *s, const cJSON *in, const uint8_t *b, size_t bl
         if (svc_mkdirs(p, err)) goto done;
         svc_fmt(p, sizeof p, "%s/datasets/%s", tmp, types[i]);
         lds_error derr;
-        if (lds_snapshot(ddir[i], p, &derr) != 0) {
+        if (lds_snapshot_encrypted(ddir[i], p, data_key, &derr) != 0) {
             lo_error_set(err, "InternalServerException", "cannot snapshot the %s dataset for training: %s", types[i],
                          derr.message);
             goto done;
         }
     }
+    /* the wrapped data key: the worker unwraps it through the key store (worker.c) */
+    svc_fmt(p, sizeof p, "%s/data_key.json", tmp);
+    if (svc_write_json(p, wrapped_key, err) || chmod(p, 0600) != 0) goto done;
     char arn[512];
     svc_model_arn(s, project, version, arn, sizeof arn);
     meta = cJSON_CreateObject();
@@ -421,6 +435,8 @@ int svc_create_model(lo_service *s, const cJSON *in, const uint8_t *b, size_t bl
     if (svc_token_store(s, "CreateModel", in, *out, err)) goto done;
     rc = 0;
 done:
+    sodium_memzero(data_key, sizeof data_key);
+    cJSON_Delete(wrapped_key);
     if (lock_fd >= 0) close(lock_fd); /* the worker holds the same lock through its copy */
     if (tmp[0]) svc_rmtree(tmp);
     cJSON_Delete(meta);

@@ -11,6 +11,7 @@
  *   projects/<name>/next_version  next model version (never decreases: versions are never reused)
  *   projects/<name>/datasets/<train|test>/meta.json + data/ (a dataset.h directory)
  *   projects/<name>/models/<v>/model.json, worker.lock, progress.txt, log.txt, datasets/, model.bin
+ *                                 data_key.json (the snapshot's data key, wrapped by engine/kms)
  */
 #ifndef LOOKOUT_SVC_INTERNAL_H
 #define LOOKOUT_SVC_INTERNAL_H

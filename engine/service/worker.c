@@ -4,10 +4,13 @@
  * fd 3 from create-model) until it exits, which is how describe-model tells a dead worker. */
 #include "svc_internal.h"
 #include "train/train.h"
+#include "kms/kms.h"
 #include "worker_kfold.h"
 
+#include <dataset.h>
 #include <errno.h>
 #include <eval.h>
+#include <sodium.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -323,6 +326,61 @@ done:
     return rc;
 }
 
+/* Before any training: the snapshot's data key, unwrapped through the key store and handed to
+ * the dataset layer (which decrypts every image and mask read in this process with it), and the
+ * memory guard. A disabled or missing key fails here, before any work. */
+static int prepare_run(lo_service *s, const char *dir, char *why, size_t why_cap) {
+    char p[SVC_PATH_MAX + 32], train_dir[SVC_PATH_MAX + 32], test_dir[SVC_PATH_MAX + 32];
+    svc_fmt(p, sizeof p, "%s/data_key.json", dir);
+    lo_error err;
+    cJSON *wrapped = svc_read_json(p, &err);
+    if (wrapped) {
+        uint8_t key[LO_KMS_DATA_KEY_BYTES];
+        lo_kms k;
+        lo_kms_init(&k, s->home);
+        int rc = lo_kms_decrypt_data_key(&k, wrapped, key, &err);
+        cJSON_Delete(wrapped);
+        if (rc) {
+            svc_fmt(why, why_cap, "cannot decrypt the model's dataset snapshot: %s", err.message);
+            return -1;
+        }
+        lds_set_data_key(key);
+        sodium_memzero(key, sizeof key);
+        logf_("dataset snapshot is encrypted; data key unwrapped through the key store");
+    } else if (errno != ENOENT) {
+        svc_fmt(why, why_cap, "cannot read the wrapped data key %s: %s", p,
+                errno == EINVAL ? "not valid JSON" : strerror(errno));
+        return -1;
+    } /* else: a version made before encryption at rest (plain snapshot) */
+
+    svc_fmt(train_dir, sizeof train_dir, "%s/datasets/train", dir);
+    svc_fmt(test_dir, sizeof test_dir, "%s/datasets/test", dir);
+    lo_train_memory mem;
+    lo_train_error terr = {{0}};
+    if (lo_train_memory_estimate(train_dir, svc_exists(test_dir) ? test_dir : NULL, &mem, &terr) != 0) {
+        svc_fmt(why, why_cap, "%s", terr.message);
+        return -1;
+    }
+    char msg[1536];
+    int fit = lo_train_memory_check(&mem, msg, sizeof msg);
+    logf_("%s", msg);
+    if (fit != 0) {
+        svc_fmt(why, why_cap, "%s", msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* A full disk shows up as ENOSPC in whichever write hit it first; the StatusMessage says so in
+ * words, then keeps the detail (which file). */
+static void explain_disk_full(char *why, size_t why_cap) {
+    if (!strstr(why, strerror(ENOSPC)) || !strncmp(why, "the disk is full", 16)) return;
+    char detail[2048];
+    svc_fmt(detail, sizeof detail, "%s", why);
+    svc_fmt(why, why_cap, "the disk is full (No space left on device): free space under LOOKOUT_HOME and the S3 "
+            "mirror and create the model again; %s", detail);
+}
+
 /* After a worker died: its temporaries in the S3 mirror (evaluation files being written when it was
  * killed) are removed so the mirror holds only whole files. Names as the writers make them:
  * <final name>.tmp.<pid>.<n>. */
@@ -399,12 +457,25 @@ int lo_service_worker_main(const char *project, const char *version) {
     logf_("worker pid %ld started", (long)getpid());
     char why[2048] = "";
     cJSON *extra = NULL;
-    int rc = train_and_evaluate(s, project, v, meta, why, sizeof why, &extra);
+    int rc = prepare_run(s, dir, why, sizeof why);
+    if (rc == 0) rc = train_and_evaluate(s, project, v, meta, why, sizeof why, &extra);
+    lds_set_data_key(NULL); /* wiped: nothing reads the snapshot after this */
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    logf_("peak RSS %ld MB", ru.ru_maxrss / 1024);
-    if (rc == 0) rc = finish(s, project, v, "TRAINED", "Training completed", extra);
-    else finish(s, project, v, "TRAINING_FAILED", why, NULL), rc = 1;
+    logf_("peak RSS %ld MB (%ld kB)", ru.ru_maxrss / 1024, ru.ru_maxrss);
+    if (rc == 0) {
+        rc = finish(s, project, v, "TRAINED", "Training completed", extra);
+    } else {
+        explain_disk_full(why, sizeof why);
+        if (finish(s, project, v, "TRAINING_FAILED", why, NULL) != 0) {
+            /* on a full disk even model.json may not fit: give back what this version wrote
+             * (its model file) and try once more, so the reason is recorded */
+            svc_fmt(p, sizeof p, "%s/model.bin", dir);
+            unlink(p);
+            finish(s, project, v, "TRAINING_FAILED", why, NULL);
+        }
+        rc = 1;
+    }
     cJSON_Delete(meta);
     lo_service_close(s);
     close(lock_fd); /* only now may a describe see the lock free */

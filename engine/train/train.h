@@ -87,4 +87,28 @@ int lo_model_detect(lo_model *m, const uint8_t *data, size_t len, const char *wh
                     lo_detect_result *out, lo_train_error *err);
 void lo_detect_result_free(lo_detect_result *r);
 
+/* ---- memory guard (train_memory.c) --------------------------------------------------------- */
+
+/* A rough upper bound of the memory one training run needs, from the dataset snapshots alone:
+ * the in-memory image banks (images x channels x h x w bytes at both candidate sizes, long side
+ * 224 and 320 as lo_train_input_size caps them, masks likewise, the test bank at the larger)
+ * plus the network arenas at the larger size (lo_net_arena_bytes of the default architecture,
+ * batch 16: the training net and the scoring net) plus a fixed base for the process (code,
+ * BLAS and OpenMP buffers). An upper bound: every image is counted in every bank. */
+typedef struct {
+    int64_t n_images;       /* train + test entries */
+    int channels;
+    int with_masks;
+    uint64_t bank_bytes, net_bytes, base_bytes, total_bytes;
+} lo_train_memory;
+int lo_train_memory_estimate(const char *train_dir, const char *test_dir, lo_train_memory *out,
+                             lo_train_error *err);
+/* Compares the estimate with what the box has: MemAvailable (/proc/meminfo), the cgroup's
+ * memory.max minus memory.current when set, and LOOKOUT_MAX_MEMORY (bytes, K/M/G/T suffixes,
+ * powers of 1024). 0: fits (msg gets a one-line summary for the log); 1: does not fit (msg gives
+ * the estimate and the limit); -1: LOOKOUT_MAX_MEMORY is not a size (msg says so). */
+int lo_train_memory_check(const lo_train_memory *m, char *msg, size_t cap);
+/* "512M", "2G", "1048576", "1.5G" -> bytes; -1 when not a size. */
+int lo_train_parse_bytes(const char *text, uint64_t *out);
+
 #endif
