@@ -146,4 +146,4 @@ static void row_sums_avx2(int m, int len, const float *A, size_t lda, float *out
 }
 
 const lk__isa lk__isa_avx2 = {MR, gemm_avx2, dot_avx2, im2col_panel_impl, col2im_panel_impl, mask_act_impl,
-                              row_sums_avx2};
+                              row_sums_avx2, NULL};

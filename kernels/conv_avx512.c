@@ -293,20 +293,46 @@ static void im2col_k3s2(const lk_conv *c, const float *x, int k0, int kc, int p0
 /* The fold of the same shape: per (channel, ky, output row), dx[2ox] += s1[ox] and
  * dx[2ox+1] += s2[ox] + s0[ox+1], interleaved in registers: one read-modify-write of the input
  * row instead of three (column -1, fed by s0[0], is padding). */
-static void col2im_k3s2(const lk_conv *c, const float *src, int lds, int p0, int np, float *dx)
+static inline __m512 act_mask(__m512 v, const float *y, __mmask16 m, int full, lk_act act, __m512 slope)
+{
+    const __m512 yv = full ? _mm512_loadu_ps(y) : _mm512_maskz_loadu_ps(m, y);
+    const __mmask16 pos = _mm512_cmp_ps_mask(yv, _mm512_setzero_ps(), _CMP_GT_OQ);
+    return act == LK_ACT_RELU ? _mm512_maskz_mov_ps(pos, v) : _mm512_mask_mov_ps(_mm512_mul_ps(v, slope), pos, v);
+}
+
+/* overwrite: every input row is written (not added) by its first contribution in the order the
+ * panels run, so dx needs no zeroing pass; act != NONE: each contribution is multiplied by
+ * act'(act_y) (a 0/1/slope factor distributes over the sum), so no masking pass either. */
+static void fold_k3s2(const lk_conv *c, const float *src, int lds, int p0, int np, float *dx,
+                      int overwrite, lk_act act, float slope, const float *act_y)
 {
     const int ow = c->ow, w = c->w, h = c->h, nch = (ow + 15) / 16;
     const int oy0 = p0 / ow, rows = np / ow;
     const __m512i ilo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     const __m512i ihi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    const __m512 slope_v = _mm512_set1_ps(slope);
     for (int g = 0; g < c->cin * 3; g++) {
         const int ci = g / 3, ky = g % 3;
         float *xp = dx + (size_t)ci * h * w;
+        const float *yp = act_y ? act_y + (size_t)ci * h * w : NULL;
         const float *s0 = src + (size_t)(g * 3) * lds, *s1 = s0 + lds, *s2 = s1 + lds;
         for (int oy = oy0; oy < oy0 + rows; oy++, s0 += ow, s1 += ow, s2 += ow) {
             const int iy = 2 * oy + ky - 1;
             if (iy < 0 || iy >= h) continue;
+            if (ky == 0 && ci + 1 < c->cin) {
+                /* the next channel's rows of dx and act_y: the fold stalled on both (stride-2
+                 * row walks over two arrays the hardware prefetcher did not follow) */
+                const int a = iy < 0 ? 0 : iy, b = oy + 1 == oy0 + rows ? iy + 3 : iy + 2;
+                const size_t off = (size_t)h * w + (size_t)a * w, len = (size_t)((b > h ? h : b) - a) * w;
+                for (size_t e = 0; e < len; e += 16) {
+                    _mm_prefetch((const char *)(xp + off + e), _MM_HINT_T0);
+                    if (yp) _mm_prefetch((const char *)(yp + off + e), _MM_HINT_T0);
+                }
+            }
+            /* first contribution to row iy (see the comment above the function) */
+            const int write = overwrite && (ky == 1 || (ky == 0 && oy - 1 >= oy0) || (ky == 2 && oy + 1 >= oy0 + rows));
             float *row = xp + (size_t)iy * w;
+            const float *yrow = yp ? yp + (size_t)iy * w : NULL;
             __m512 c0 = _mm512_maskz_loadu_ps(win_mask(ow), s0);
             for (int ch = 0; ch < nch; ch++) {
                 const __mmask16 m = win_mask(ow - ch * 16);
@@ -315,20 +341,34 @@ static void col2im_k3s2(const lk_conv *c, const float *src, int lds, int p0, int
                 const __m512 sh = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(n0), _mm512_castps_si512(c0), 1));
                 const __m512 od = _mm512_add_ps(v2, sh);
                 c0 = n0;
-                const __m512 lo = _mm512_permutex2var_ps(v1, ilo, od), hi = _mm512_permutex2var_ps(v1, ihi, od);
+                __m512 lo = _mm512_permutex2var_ps(v1, ilo, od), hi = _mm512_permutex2var_ps(v1, ihi, od);
                 float *dp = row + ch * 32;
-                const int base = ch * 32;
-                if (base + 32 <= w) {
-                    _mm512_storeu_ps(dp, _mm512_add_ps(_mm512_loadu_ps(dp), lo));
-                    _mm512_storeu_ps(dp + 16, _mm512_add_ps(_mm512_loadu_ps(dp + 16), hi));
+                const int base = ch * 32, full = base + 32 <= w;
+                const __mmask16 ma = full ? (__mmask16)0xffff : win_mask(w - base), mb = full ? (__mmask16)0xffff : win_mask(w - base - 16);
+                if (yrow && act != LK_ACT_NONE) {
+                    lo = act_mask(lo, yrow + base, ma, full, act, slope_v);
+                    hi = act_mask(hi, yrow + base + 16, mb, full, act, slope_v);
+                }
+                if (full) {
+                    if (!write) { lo = _mm512_add_ps(_mm512_loadu_ps(dp), lo); hi = _mm512_add_ps(_mm512_loadu_ps(dp + 16), hi); }
+                    _mm512_storeu_ps(dp, lo);
+                    _mm512_storeu_ps(dp + 16, hi);
                 } else {
-                    const __mmask16 ma = win_mask(w - base), mb = win_mask(w - base - 16);
-                    _mm512_mask_storeu_ps(dp, ma, _mm512_add_ps(_mm512_maskz_loadu_ps(ma, dp), lo));
-                    _mm512_mask_storeu_ps(dp + 16, mb, _mm512_add_ps(_mm512_maskz_loadu_ps(mb, dp + 16), hi));
+                    if (!write) { lo = _mm512_add_ps(_mm512_maskz_loadu_ps(ma, dp), lo); hi = _mm512_add_ps(_mm512_maskz_loadu_ps(mb, dp + 16), hi); }
+                    _mm512_mask_storeu_ps(dp, ma, lo);
+                    _mm512_mask_storeu_ps(dp + 16, mb, hi);
                 }
             }
         }
     }
+}
+
+static int fold_fused_avx512(const lk_conv *c, const float *src, int lds, int p0, int np, float *dx,
+                             int overwrite, lk_act act, float slope, const float *act_y)
+{
+    if (!is_k3s2p1(c, p0, np)) return -1;
+    fold_k3s2(c, src, lds, p0, np, dx, overwrite, act, slope, act_y);
+    return 0;
 }
 
 static void im2col_avx512(const lk_conv *c, const float *x, int k0, int kc, int p0, int np,
@@ -402,7 +442,7 @@ static void col2im_avx512(const lk_conv *c, const float *src, int lds, int k0, i
     const int K = c->k, S = c->stride, P = c->pad, ow = c->ow, w = c->w;
     const int nch = (ow + 15) / 16;
     if (is_k3s2p1(c, p0, np) && k0 == 0 && kc == c->cin * 9) {
-        col2im_k3s2(c, src, lds, p0, np, dx);
+        fold_k3s2(c, src, lds, p0, np, dx, 0, LK_ACT_NONE, 0.f, NULL);
         return;
     }
     if (S > 2 || p0 % ow || np % ow || nch > ROW_CHUNKS_MAX) {
@@ -470,4 +510,4 @@ static void row_sums_avx512(int m, int len, const float *A, size_t lda, float *o
 }
 
 const lk__isa lk__isa_avx512 = {MR, gemm_avx512, dot_avx512, im2col_avx512, col2im_avx512, mask_act_impl,
-                                row_sums_avx512};
+                                row_sums_avx512, fold_fused_avx512};

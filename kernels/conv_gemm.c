@@ -215,6 +215,12 @@ static void backward_data_worker(const job *j)
                 j->isa->gemm(&g);
             }
             if (pw) continue;
+            if (j->isa->fold_fused &&
+                j->isa->fold_fused(c, dcol, ldd, p0, np, dxn, !j->accumulate, j->act, j->slope,
+                                   j->act ? j->act_y + (size_t)n * plane : NULL) == 0) {
+                zero_hi = mask_hi = c->h; /* done by the fold itself */
+                continue;
+            }
             if (fold_zero) {
                 int hi = ((p0 + np - 1) / c->ow) * c->stride + c->k - c->pad;
                 hi = hi > c->h ? c->h : hi;

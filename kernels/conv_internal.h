@@ -77,6 +77,11 @@ typedef struct {
     /* out[i] += sum_p A[i*lda + p], i < m, p < len (bias gradients: a scalar loop here is a
      * 4-cycle add chain per element, which cost the first layer more than its dot products) */
     void (*row_sums)(int m, int len, const float *a, size_t lda, float *out);
+    /* col2im of a whole-row panel covering all KK rows, overwriting rows on their first
+     * contribution (overwrite = 1) and applying act'(act_y) per contribution (act != NONE):
+     * returns -1 (nothing done) for shapes it does not handle. NULL: none. */
+    int (*fold_fused)(const lk_conv *c, const float *src, int lds, int p0, int np, float *dx,
+                      int overwrite, lk_act act, float slope, const float *act_y);
 } lk__isa;
 
 extern const lk__isa lk__isa_avx512;

@@ -41,6 +41,9 @@ int main(void)
         {1, 19, 6, 5, 40, 5, 2, 2},  {2, 1, 1, 1, 3, 1, 1, 0},    {1, 48, 14, 14, 20, 3, 1, 1},
         {2, 3, 50, 47, 8, 3, 1, 1},  {5, 4, 20, 15, 6, 3, 1, 1},  {2, 5, 45, 41, 9, 3, 2, 1},
         {2, 4, 17, 19, 5, 5, 3, 2},  {1, 2, 9, 1100, 3, 3, 1, 1},
+        /* 3x3 stride 2 pad 1 with several bwd-data panels (rows first written in one panel and
+         * added to in the next), odd and even sizes */
+        {1, 16, 61, 59, 8, 3, 2, 1}, {2, 3, 100, 99, 4, 3, 2, 1},
     };
     const int nshapes = (int)(sizeof shapes / sizeof shapes[0]);
     int tested_paths = 0;
@@ -73,12 +76,12 @@ int main(void)
                 lk_conv_backward_data_path(LK_PATH_REF, &c, dy, w, dx0, scratch, threads);
                 lk_conv_backward_data_path((lk_path)p, &c, dy, w, dx1, scratch, threads);
                 compare("bwd-data", lk_path_str((lk_path)p), &c, dx0, dx1, nx);
-                /* fused: overwrite + activation mask (y = random signs stands in for relu output) */
-                for (int act = 1; act < 3; act++) {
+                /* fused: overwrite (+ activation mask; y = random signs stands in for relu output) */
+                for (int act = 0; act < 3; act++) {
                     fill(dx0, nx); memset(dx1, 0xff, nx * 4);
                     lk_conv_backward_data_ex_path(LK_PATH_REF, &c, dy, w, dx0, 0, (lk_act)act, 0.1f, x, scratch, threads);
                     lk_conv_backward_data_ex_path((lk_path)p, &c, dy, w, dx1, 0, (lk_act)act, 0.1f, x, scratch, threads);
-                    compare(act == 1 ? "bwd-data+relu" : "bwd-data+leaky", lk_path_str((lk_path)p), &c, dx0, dx1, nx);
+                    compare(act == 0 ? "bwd-data-overwrite" : act == 1 ? "bwd-data+relu" : "bwd-data+leaky", lk_path_str((lk_path)p), &c, dx0, dx1, nx);
                 }
                 lk_conv_backward_weights_path(LK_PATH_REF, &c, x, dy, dw0, db0, scratch, threads);
                 lk_conv_backward_weights_path((lk_path)p, &c, x, dy, dw1, db1, scratch, threads);
