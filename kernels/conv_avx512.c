@@ -170,8 +170,10 @@ static inline void dot_block(int len, const float *const ar[DI], const float *co
 static void dot_avx512(int m, int n, int len, const float *A, size_t lda, const float *B, size_t ldb,
                        float *C, size_t ldc)
 {
-    for (int i0 = 0; i0 < m; i0 += DI)
-        for (int j0 = 0; j0 < n; j0 += DJ) {
+    /* B rows outer: the DJ rows of B stay in L1 while the A rows stream from L2, which moves
+     * (n / DJ) * m rows from L2 instead of (m / DI) * n (the dots wait on those loads) */
+    for (int j0 = 0; j0 < n; j0 += DJ)
+        for (int i0 = 0; i0 < m; i0 += DI) {
             const float *ar[DI], *br[DJ];
             /* rows past the edge re-read a valid row; their sums are dropped */
             for (int i = 0; i < DI; i++) ar[i] = A + (size_t)(i0 + i < m ? i0 + i : m - 1) * lda;
