@@ -43,24 +43,29 @@ def setup_project(folder=None):
 
 
 def png_colours(path):
-    """Distinct RGB colours of an 8-bit RGB, non-interlaced PNG (what lds_write_png writes)."""
+    """Distinct colours (#rrggbb) of a non-interlaced 8-bit RGB/grey or palette PNG (1-8 bit)."""
     data = open(path, 'rb').read()
     w, h, depth, ctype, _, _, interlace = struct.unpack('>IIBBBBB', data[16:29])
-    if depth != 8 or ctype != 2 or interlace:
+    chans = {0: 1, 2: 3, 3: 1}.get(ctype)
+    if interlace or chans is None or (ctype != 3 and depth != 8):
         return None
-    idat, pos = b'', 8
+    idat, plte, pos = b'', b'', 8
     while pos < len(data):
         n, kind = struct.unpack('>I4s', data[pos:pos + 8])
         if kind == b'IDAT':
             idat += data[pos + 8:pos + 8 + n]
+        elif kind == b'PLTE':
+            plte = data[pos + 8:pos + 8 + n]
         pos += 12 + n
-    raw, stride, prev, out = zlib.decompress(idat), w * 3, bytearray(w * 3), set()
+    bpp = max(1, chans * depth // 8)
+    stride = (w * chans * depth + 7) // 8
+    raw, prev, out = zlib.decompress(idat), bytearray(stride), set()
     for y in range(h):
         f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
         for i in range(stride):
-            a = line[i - 3] if i >= 3 else 0
+            a = line[i - bpp] if i >= bpp else 0
             b = prev[i]
-            c = prev[i - 3] if i >= 3 else 0
+            c = prev[i - bpp] if i >= bpp else 0
             if f == 1:
                 line[i] = (line[i] + a) & 255
             elif f == 2:
@@ -71,7 +76,15 @@ def png_colours(path):
                 p = a + b - c
                 pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
                 line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        out.update('#%02x%02x%02x' % tuple(line[i:i + 3]) for i in range(0, stride, 3))
+        if ctype == 2:
+            out.update('#%02x%02x%02x' % tuple(line[i:i + 3]) for i in range(0, stride, 3))
+        elif ctype == 0:
+            out.update('#%02x%02x%02x' % (v, v, v) for v in line)
+        else:
+            per = 8 // depth
+            for x in range(w):
+                k = (line[x // per] >> (8 - depth * (x % per + 1))) & ((1 << depth) - 1)
+                out.add('#%02x%02x%02x' % tuple(plte[3 * k:3 * k + 3]))
         prev = line
     return out
 
@@ -189,8 +202,9 @@ def train(tool, report_copy):
         ref = x['anomaly-mask-ref-detected']
         png = os.path.join(t.s3, ref[len('s3://'):])
         cols = png_colours(png) if os.path.isfile(png) else None
+        head = open(png, 'rb').read(32) if os.path.isfile(png) else b'(missing)'
         t.check(cols is not None and cols <= {e['hex-color'] for e in cmap.values()},
-                'mask %s colours %s are in the map' % (ref, cols))
+                'mask %s colours %s are in the map %s (file starts %r)' % (ref, cols, cmap, head))
 
     rep_path = os.path.join(t.s3, 'kfold-out', 'eval/EvaluationReport-kf-%s.html' % version)
     html = open(rep_path).read()
