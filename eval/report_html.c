@@ -79,7 +79,7 @@ static void metrics_table(lev__buf *b, const lev_metrics *m)
 /* One row per fold as run: a failed fold shows its reason instead of numbers. */
 static void fold_runs_table(lev__buf *b, const lev_details *d)
 {
-    lev__buf_puts(b, "<table>\n<tr><th>fold</th><th>train</th><th>held out</th><th>threshold</th><th>precision</th>"
+    lev__buf_puts(b, "<p class='sub'>Fold by fold:</p>\n<table>\n<tr><th>fold</th><th>train</th><th>held out</th><th>threshold</th><th>precision</th>"
                      "<th>recall</th><th>F1</th><th>ROC AUC</th><th>AP</th><th>TP / FP / FN / TN</th><th>seconds</th></tr>\n");
     for (int i = 0; i < d->n_fold_runs; i++) {
         const lev_fold_run *r = &d->fold_runs[i];
@@ -123,7 +123,8 @@ static void folds_table(lev__buf *b, const lev_details *d)
         if (d->fold_budget_s > 0)
             lev__buf_printf(b, " within %.0f s", d->fold_budget_s);
         lev__buf_puts(b, " and scores its held-out fold at its own threshold. The spread across folds says how much "
-                         "the numbers above depend on which images happened to be in the test set.</p>\n");
+                         "the numbers above depend on which images happened to be in the test set; with a share of "
+                         "the training time each, fold models can score below the model itself.</p>\n");
     }
     if (f->n_folds == 0) {
         lev__buf_puts(b, "<p class='note'>No fold completed: no mean or spread.</p>\n");
