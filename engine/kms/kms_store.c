@@ -2,6 +2,7 @@
  * (temp, fsync, rename, mode 0600) under $LOOKOUT_HOME/kms/. */
 #include "kms_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -47,6 +48,19 @@ static int ensure_dir(const lo_kms *k, lo_error *err) {
     return 0;
 }
 
+/* Temporaries of a writer that died between write and rename (kill -9); with the lock held no
+ * one else is writing, so every one is stale. */
+static void sweep_temps(const lo_kms *k) {
+    char d[4200];
+    kms_dir(k, d, sizeof d);
+    DIR *dir = opendir(d);
+    if (!dir) return;
+    struct dirent *e;
+    while ((e = readdir(dir)))
+        if (!strncmp(e->d_name, "keys.json.tmp.", 14)) unlinkat(dirfd(dir), e->d_name, 0);
+    closedir(dir);
+}
+
 int kms_lock(const lo_kms *k, lo_error *err) {
     if (ensure_dir(k, err)) return -1;
     char p[4200];
@@ -63,6 +77,7 @@ int kms_lock(const lo_kms *k, lo_error *err) {
         close(fd);
         return -1;
     }
+    sweep_temps(k);
     return fd;
 }
 
