@@ -117,8 +117,12 @@ static void forward_worker(const job *j)
 {
     const lk_conv *c = j->c;
     const int MR = j->isa->mr, KK = c->cin * c->k * c->k, P = c->oh * c->ow;
-    /* whole output rows per panel when they fit (the unfold's fast path) */
-    const int NC = c->ow <= NC_F ? (NC_F / c->ow) * c->ow : NC_F;
+    /* Short reductions (the first layer: 27 rows) get proportionally wider panels in the same
+     * buffer: fewer, longer GEMM calls. Whole output rows per panel when they fit (the unfold's
+     * fast path). */
+    int ncf = KK >= KC_F ? NC_F : (KC_F * NC_F / KK) & ~15;
+    ncf = ncf > 2048 ? 2048 : ncf < NC_F ? NC_F : ncf;
+    const int NC = c->ow <= ncf ? (ncf / c->ow) * c->ow : ncf;
     const int npan = (P + NC - 1) / NC, ntask = c->n * npan, pw = is_pointwise(c);
     float *col = j->panels + (size_t)omp_get_thread_num() * j->pstride;
 #pragma omp for schedule(static)
@@ -135,9 +139,9 @@ static void forward_worker(const job *j)
                 g.b = xn + (size_t)k0 * P + p0;
                 g.ldb = (size_t)P;
             } else {
-                j->isa->im2col(c, xn, k0, kc, p0, np, col, NC_F);
+                j->isa->im2col(c, xn, k0, kc, p0, np, col, ncf);
                 g.b = col;
-                g.ldb = NC_F;
+                g.ldb = (size_t)ncf;
             }
             g.kc = kc; g.ldc = (size_t)P; g.nc = np;
             g.accumulate = k0 > 0;
