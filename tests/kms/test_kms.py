@@ -195,7 +195,8 @@ for ref, v in versions.items():
           'memory limit refusal names both numbers: %r' % msg)
     check(d.get('KmsKeyId') == ref, 'describe-model KmsKeyId %r, want %r' % (d.get('KmsKeyId'), ref))
     log = log_of(v)
-    check('data key unwrapped' in log and 'peak RSS' in log, 'log of %s: %r' % (v, log))
+    check('data key unwrapped' in log and 'peak RSS' in log and 'plan:' not in log,
+          'log of %s (key unwrapped, refused before training, peak RSS): %r' % (v, log))
 p = create_model('--kms-key-id', kid, extra={'LOOKOUT_MAX_MEMORY': 'lots'})
 d = wait_final(json.loads(p.stdout)['ModelMetadata']['ModelVersion'], 300)
 check(d['Status'] == 'TRAINING_FAILED' and 'LOOKOUT_MAX_MEMORY=lots is not a size' in d['StatusMessage'],
