@@ -112,7 +112,7 @@ int main(int argc, char **argv) {
     }
     qsort(ts, runs, sizeof *ts, cmp_d);
     printf("  decode+resize to %dx%d: median %.1f ms\n", md->width, md->height, 1e3 * ts[runs / 2]);
-    lo_net_config cfg = {.batch = 1, .channels = md->channels, .height = md->height, .width = md->width};
+    lo_net_config cfg = {.batch = 1, .channels = md->channels, .height = md->height, .width = md->width, .threads = 1};
     char msg[512];
     lo_net *net = lo_net_create(md->arch_json, &cfg, msg, sizeof msg);
     if (!net) return fprintf(stderr, "%s\n", msg), 1;

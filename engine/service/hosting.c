@@ -1,7 +1,7 @@
 /* hosting.c — StartModel, StopModel, DetectAnomalies. "Hosted" is a state on disk (so every
  * process agrees); the loaded network is cached in the lo_service so a long-lived server answers
- * from memory. Each cached model has its own mutex: detects on different models run in parallel,
- * detects on one model take turns (the model's scratch space is not shared-safe). */
+ * from memory. Each cached model has its own mutex for loading; detects run in parallel, on one
+ * model too (a loaded lo_model keeps a workspace per core and lends one to each detect). */
 #include "svc_internal.h"
 #include "train/train.h"
 
@@ -14,7 +14,7 @@ struct svc_hosted {
     long version;
     double created;        /* the model's CreationTimestamp: a re-created project reuses version 1 */
     lo_model *model;
-    pthread_mutex_t mu;    /* serializes load and detect on this model */
+    pthread_mutex_t mu;    /* serializes loading this model */
     int refs;              /* callers using the entry; freed when 0 and dropped */
     bool dropped;
     svc_hosted *next;
@@ -299,15 +299,16 @@ int svc_detect_anomalies(lo_service *s, const cJSON *in, const uint8_t *body, si
     }
     pthread_mutex_lock(&h->mu);
     int drc = entry_load(s, h, err);
+    pthread_mutex_unlock(&h->mu);
     lo_train_error terr = {{0}};
     if (drc == 0) {
+        /* outside the lock: lo_model_detect is thread-safe, and our reference keeps the model */
         drc = lo_model_detect(h->model, body, body_len, "Body", &r, &terr);
         if (drc != 0)
             lo_error_set(err, "ValidationException", "%s", terr.message[0] ? terr.message : "the image could not be scored");
         else
             have_result = true;
     }
-    pthread_mutex_unlock(&h->mu);
     if (drc != 0) goto done;
 
     *out = cJSON_CreateObject();

@@ -23,4 +23,7 @@ void lo_model_class_mask(const lo_model_data *md, const float *map_logit, int mh
                          int is_anomalous, int ow, int oh, uint8_t *out);
 const lo_model_data *lo_model_data_of(const lo_model *m);
 
+/* Most workspaces (concurrent detects) a loaded model keeps; it makes one per core up to this. */
+#define LO_INFER_WORKSPACES 8
+
 #endif

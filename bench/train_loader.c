@@ -1,0 +1,225 @@
+/* train_loader — issue 4: "during training the loader never stalls the kernels". Training
+ * decodes every image once into an in-memory bank (train_data.c); each step then builds its
+ * batch (bank -> float, augmentation, synthetic defects, input normalization, pixel targets, as
+ * train_member.c does per slot) and runs forward, loss, backward and the AdamW update. This
+ * times, on the cookies training images at the recipe's first input size and batch (16) with 2
+ * threads:
+ *   (i)   the whole step (build + forward/backward/update),
+ *   (ii)  the batch building alone,
+ *   (iii) forward/backward/update alone on a fixed batch,
+ * and prints the share of the step spent building; then (ii) and (i) again with the batch built
+ * on both cores by lo_batch_build (engine/train/train_batch.c). Process CPU time is printed too:
+ * it stays meaningful when other jobs share the cores.
+ * Usage: train_loader [SHARED_DATA_DIR] [STEPS] */
+#include "train/train_batch.h"
+#include "train/train_data.h"
+#include "train/train_infer.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifndef LO_SHARED_DATA_DIR
+#define LO_SHARED_DATA_DIR "../shared/data"
+#endif
+#define BATCH 16     /* train_run.c's LO_BATCH */
+#define LONG_SIDE 224 /* train_run.c's first candidate */
+
+static double now_s(clockid_t id)
+{
+    struct timespec t;
+    clock_gettime(id, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+typedef struct {
+    const lo_bank *b;
+    size_t *normals, *anoms, nn, na;
+    float *img, *clean, *donor, *t_img, *t_px;
+    uint8_t *mask;
+    int mh, mw;
+    lds_augment_config aug;
+    lo_model_data norm;
+    uint64_t rng;
+} builder;
+
+/* The per-slot work of a training step, in the recipe's proportions (half normal, 30 % real
+ * defects, 20 % synthetic ones when anomalies exist). */
+static void build_batch(builder *q, lo_net *net)
+{
+    const lo_bank *b = q->b;
+    size_t plane = (size_t)b->h * b->w, mplane = (size_t)q->mh * q->mw;
+    for (int s = 0; s < BATCH; s++) {
+        double u = lo_rng_uniform(&q->rng);
+        int real_defect = q->na > 0 && u >= 0.5 && u < 0.8, synthetic = u >= (q->na > 0 ? 0.8 : 0.5);
+        size_t base = real_defect ? q->anoms[lo_rng_int(&q->rng, (int)q->na)] : q->normals[lo_rng_int(&q->rng, (int)q->nn)];
+        if (synthetic) {
+            lo_bank_image(b, base, q->clean);
+            lds_augment(q->clean, NULL, b->c, b->h, b->w, &q->aug, &q->rng);
+            lo_bank_image(b, q->normals[lo_rng_int(&q->rng, (int)q->nn)], q->donor);
+            lo_train_make_defect(q->img, q->clean, q->donor, q->mask, b->c, b->h, b->w, &q->rng);
+        } else {
+            lo_bank_image(b, base, q->img);
+            if (real_defect && b->mask && b->has_mask[base]) memcpy(q->mask, b->mask + base * plane, plane);
+            else memset(q->mask, 0, plane);
+            lds_augment(q->img, q->mask, b->c, b->h, b->w, &q->aug, &q->rng);
+        }
+        lo_ensemble_set_input(net, &q->norm, s, q->img);
+        q->t_img[s] = (real_defect || synthetic) ? 1.0f : 0.0f;
+        float *tp = q->t_px + s * mplane; /* defect cells at the map's resolution */
+        for (int y = 0; y < q->mh; y++)
+            for (int x = 0; x < q->mw; x++) {
+                int y0 = y * b->h / q->mh, y1 = (y + 1) * b->h / q->mh, x0 = x * b->w / q->mw, x1 = (x + 1) * b->w / q->mw;
+                float v = 0;
+                for (int yy = y0; yy < y1 && !v; yy++)
+                    for (int xx = x0; xx < x1 && !v; xx++) v = q->mask[(size_t)yy * b->w + xx] ? 1.0f : 0.0f;
+                tp[y * q->mw + x] = v;
+            }
+    }
+}
+
+static void train_step(lo_net *net, lo_opt *opt, const builder *q)
+{
+    lo_net_zero_grad(net);
+    lo_net_forward(net, 1);
+    lo_net_loss_bce(net, 1, q->t_img, NULL);
+    lo_net_loss_bce(net, 0, q->t_px, NULL);
+    lo_net_backward(net);
+    lo_opt_step(opt, net, 1e-3f);
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *data = argc > 1 ? argv[1] : LO_SHARED_DATA_DIR;
+    int steps = argc > 2 ? atoi(argv[2]) : 30;
+    if (steps < 3) steps = 3;
+    const int threads = 2;
+    omp_set_num_threads(threads);
+    char tmp[] = "/tmp/lookout-loader-XXXXXX", src[2048], ds[2100];
+    if (!mkdtemp(tmp)) return perror("mkdtemp"), 1;
+    snprintf(src, sizeof src, "%s/cookies/train", data);
+    snprintf(ds, sizeof ds, "%s/ds", tmp);
+    lds_error le, warn = {0};
+    lds_set *set = NULL;
+    if (lds_import_folder(ds, src, &warn, &le) != 0 || lds_open(ds, &set, &le) != 0)
+        return fprintf(stderr, "%s\n", le.message), 1;
+    size_t *items = malloc(set->n * sizeof *items), n = 0;
+    int *labels = malloc(set->n * sizeof *labels);
+    for (size_t i = 0; i < set->n; i++)
+        if (set->entries[i].label >= 0) labels[n] = set->entries[i].label, items[n++] = i;
+    int h, w, capped;
+    lo_train_input_size(set, items, n, LONG_SIDE, &h, &w, &capped);
+    lo_bank bank;
+    lo_train_error te;
+    double t0 = now_s(CLOCK_MONOTONIC);
+    if (lo_bank_load(&bank, set, items, n, 3, h, w, 1, &te) != 0) return fprintf(stderr, "%s\n", te.message), 1;
+    double t_bank = now_s(CLOCK_MONOTONIC) - t0;
+
+    lo_net_config cfg = {.batch = BATCH, .channels = 3, .height = h, .width = w, .threads = threads, .training = 1};
+    char msg[512];
+    lo_net *net = lo_net_create(lo_train_arch_json("compact-fcn"), &cfg, msg, sizeof msg);
+    if (!net) return fprintf(stderr, "%s\n", msg), 1;
+    lo_net_init_params(net, 1);
+    lo_opt_config oc = {.kind = LO_OPT_ADAMW, .weight_decay = 1e-4f};
+    lo_opt *opt = lo_opt_create(net, &oc);
+    int d[4];
+    lo_net_output(net, 0, d);
+    size_t px = (size_t)3 * h * w;
+    builder q = {.b = &bank, .mh = d[2], .mw = d[3], .rng = 12345};
+    q.normals = malloc(n * sizeof(size_t));
+    q.anoms = malloc(n * sizeof(size_t));
+    for (size_t i = 0; i < n; i++) {
+        if (labels[i] == 0) q.normals[q.nn++] = i;
+        else q.anoms[q.na++] = i;
+    }
+    q.img = malloc(px * sizeof(float)), q.clean = malloc(px * sizeof(float)), q.donor = malloc(px * sizeof(float));
+    q.mask = malloc((size_t)h * w);
+    q.t_img = malloc(BATCH * sizeof(float));
+    q.t_px = malloc((size_t)BATCH * q.mh * q.mw * sizeof(float));
+    lds_augment_defaults(&q.aug);
+    q.aug.flip_v = 1;
+    lo_bank_stats(&bank, q.norm.mean, q.norm.std);
+    q.norm.has_map = 1;
+
+    double *tb = malloc(steps * sizeof(double)), *tk = malloc(steps * sizeof(double)),
+           *ts = malloc(steps * sizeof(double));
+    double cpu_b = 0, cpu_k = 0, cpu_s = 0;
+    build_batch(&q, net); /* warm-up */
+    train_step(net, opt, &q);
+    for (int i = 0; i < steps; i++) { /* (ii) building alone */
+        double c0 = now_s(CLOCK_PROCESS_CPUTIME_ID), w0 = now_s(CLOCK_MONOTONIC);
+        build_batch(&q, net);
+        tb[i] = now_s(CLOCK_MONOTONIC) - w0, cpu_b += now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    }
+    for (int i = 0; i < steps; i++) { /* (iii) kernels alone, on the last batch */
+        double c0 = now_s(CLOCK_PROCESS_CPUTIME_ID), w0 = now_s(CLOCK_MONOTONIC);
+        train_step(net, opt, &q);
+        tk[i] = now_s(CLOCK_MONOTONIC) - w0, cpu_k += now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    }
+    for (int i = 0; i < steps; i++) { /* (i) the whole step */
+        double c0 = now_s(CLOCK_PROCESS_CPUTIME_ID), w0 = now_s(CLOCK_MONOTONIC);
+        build_batch(&q, net);
+        train_step(net, opt, &q);
+        ts[i] = now_s(CLOCK_MONOTONIC) - w0, cpu_s += now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    }
+    qsort(tb, steps, sizeof(double), cmp_d);
+    qsort(tk, steps, sizeof(double), cmp_d);
+    qsort(ts, steps, sizeof(double), cmp_d);
+    double mb = tb[steps / 2], mk = tk[steps / 2], ms = ts[steps / 2];
+
+    /* the same with the parallel builder */
+    lo_batch_spec spec = {.bank = &bank, .normals = q.normals, .anoms = q.anoms, .nn = q.nn, .na = q.na,
+                          .aug = &q.aug, .mean = q.norm.mean, .std = q.norm.std, .mh = q.mh, .mw = q.mw,
+                          .pos_pixel_weight = 1.0f, .threads = threads};
+    lo_batch_builder *bb = lo_batch_builder_create(&spec);
+    float *w_px = malloc((size_t)BATCH * q.mh * q.mw * sizeof(float));
+    if (!bb || !w_px) return fprintf(stderr, "out of memory\n"), 1;
+    double cpu_pb = 0, cpu_ps = 0;
+    lo_batch_build(bb, net, 7, 0, q.t_img, q.t_px, w_px);
+    for (int i = 0; i < steps; i++) {
+        double c0 = now_s(CLOCK_PROCESS_CPUTIME_ID), w0 = now_s(CLOCK_MONOTONIC);
+        lo_batch_build(bb, net, 7, i, q.t_img, q.t_px, w_px);
+        tb[i] = now_s(CLOCK_MONOTONIC) - w0, cpu_pb += now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    }
+    for (int i = 0; i < steps; i++) {
+        double c0 = now_s(CLOCK_PROCESS_CPUTIME_ID), w0 = now_s(CLOCK_MONOTONIC);
+        lo_batch_build(bb, net, 7, i, q.t_img, q.t_px, w_px);
+        train_step(net, opt, &q);
+        ts[i] = now_s(CLOCK_MONOTONIC) - w0, cpu_ps += now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    }
+    lo_batch_builder_free(bb);
+    free(w_px);
+    qsort(tb, steps, sizeof(double), cmp_d);
+    qsort(ts, steps, sizeof(double), cmp_d);
+    double pb = tb[steps / 2], ps = ts[steps / 2];
+    printf("train_loader: cookies train, %zu images banked at %dx%d in %.2f s; batch %d, %d threads, %d steps each\n",
+           n, w, h, t_bank, BATCH, threads, steps);
+    printf("  (i)   whole step:              median %7.1f ms  (CPU %.1f ms/step)\n", 1e3 * ms, 1e3 * cpu_s / steps);
+    printf("  (ii)  batch building alone:    median %7.1f ms  (CPU %.1f ms/step, 1 thread)\n", 1e3 * mb,
+           1e3 * cpu_b / steps);
+    printf("  (iii) forward/backward/update: median %7.1f ms  (CPU %.1f ms/step)\n", 1e3 * mk, 1e3 * cpu_k / steps);
+    printf("  batch building is %.1f %% of the step (median build / median step)\n", 100.0 * mb / ms);
+    printf("  with lo_batch_build on %d threads:\n", threads);
+    printf("  (i)   whole step:              median %7.1f ms  (CPU %.1f ms/step)\n", 1e3 * ps, 1e3 * cpu_ps / steps);
+    printf("  (ii)  batch building alone:    median %7.1f ms  (CPU %.1f ms/step)\n", 1e3 * pb, 1e3 * cpu_pb / steps);
+    printf("  batch building is %.1f %% of the step\n", 100.0 * pb / ps);
+
+    lo_opt_free(opt);
+    lo_net_free(net);
+    lo_bank_free(&bank);
+    lds_free(set);
+    free(items), free(labels), free(q.normals), free(q.anoms), free(q.img), free(q.clean), free(q.donor);
+    free(q.mask), free(q.t_img), free(q.t_px), free(tb), free(tk), free(ts);
+    char cmd[2200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    return system(cmd) == 0 ? 0 : 1;
+}
