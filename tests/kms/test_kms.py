@@ -14,7 +14,10 @@ through the built binary.
   - disk full (LD_PRELOAD shim: ENOSPC on the model file, then on the evaluation files):
     TRAINING_FAILED saying the disk is full, and nothing else changed.
 
-usage: test_kms.py LOOKOUT KMS_GEN_DATA ENOSPC_SHIM
+usage: test_kms.py quick|train LOOKOUT KMS_GEN_DATA ENOSPC_SHIM
+  both modes: the key commands and a small dataset; quick: the refusals, the memory guard, the
+  tampered snapshot and the late-disabled key (workers that stop before training: fast enough for
+  the sanitizer run); train: the real trainings (encrypted snapshot, disk full), slow under ASan.
 """
 import concurrent.futures
 import glob
@@ -28,7 +31,7 @@ import sys
 import tempfile
 import time
 
-lookout, gen_data, shim = sys.argv[1], sys.argv[2], sys.argv[3]
+mode, lookout, gen_data, shim = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 tmp = tempfile.mkdtemp(prefix='lookout-kms-')
 home = os.path.join(tmp, 'home')
 s3 = os.path.join(tmp, 's3')
@@ -169,115 +172,126 @@ ok_json('create-dataset', '--project-name', 'p', '--dataset-type', 'train',
 own_images = sorted(glob.glob(os.path.join(home, 'projects', 'p', 'datasets', 'train', 'data', 'images', '*')))
 check(len(own_images) == 30, 'dataset imported: %d images' % len(own_images))
 
-# ---- 3. unknown / disabled key: refused before anything is created -----------------------------
-ok_json('disable-key', '--key-id', k2['KeyId'])
-for ref, text in (('no-such-key', 'no-such-key'), ('alias/ghost', 'alias/ghost'),
-                  (k2['KeyId'], 'disabled'), ('arn:aws:kms:local:000000000000:key/' + k2['KeyId'], 'disabled')):
-    p = create_model('--kms-key-id', ref)
-    check(p.returncode == 254 and 'ValidationException' in p.stderr and text in p.stderr and ref in p.stderr,
-          'create-model --kms-key-id %s: rc %d %r' % (ref, p.returncode, p.stderr))
-check(ok_json('list-models', '--project-name', 'p')['Models'] == [], 'no version created by refused calls')
-check(not os.path.exists(os.path.join(home, 'projects', 'p', 'models')) or
-      os.listdir(os.path.join(home, 'projects', 'p', 'models')) == [], 'no model folder (not even a temporary)')
 
-# ---- 4. the memory guard (quick: fails before training) and --kms-key-id by id and ARN ---------
-versions = {}
-for ref, limit in ((kid, '1M'), (arn, '64K'), ('arn:aws:kms:local:000000000000:alias/line3', '0.001G')):
-    p = create_model('--kms-key-id', ref, extra={'LOOKOUT_MAX_MEMORY': limit})
-    check(p.returncode == 0, 'create-model --kms-key-id %s: %s' % (ref, p.stderr))
-    versions[ref] = json.loads(p.stdout)['ModelMetadata']['ModelVersion']
-check(sorted(versions.values(), key=int) == ['1', '2', '3'], 'versions 1..3 after the refusals: %s' % versions)
-for ref, v in versions.items():
-    d = wait_final(v, 300)
-    msg = d.get('StatusMessage', '')
-    check(d['Status'] == 'TRAINING_FAILED' and 'not enough memory' in msg and 'LOOKOUT_MAX_MEMORY' in msg and
-          re.search(r'needs an estimated \d+ MB', msg) and re.search(r'limit is \d+ (MB|bytes)', msg),
-          'memory limit refusal names both numbers: %r' % msg)
-    check(d.get('KmsKeyId') == ref, 'describe-model KmsKeyId %r, want %r' % (d.get('KmsKeyId'), ref))
-    log = log_of(v)
-    check('data key unwrapped' in log and 'peak RSS' in log and 'plan:' not in log,
-          'log of %s (key unwrapped, refused before training, peak RSS): %r' % (v, log))
-p = create_model('--kms-key-id', kid, extra={'LOOKOUT_MAX_MEMORY': 'lots'})
-d = wait_final(json.loads(p.stdout)['ModelMetadata']['ModelVersion'], 300)
-check(d['Status'] == 'TRAINING_FAILED' and 'LOOKOUT_MAX_MEMORY=lots is not a size' in d['StatusMessage'],
-      'bad LOOKOUT_MAX_MEMORY: %r' % d['StatusMessage'])
 
-# ---- 5. tampering and a key disabled after create-model: a worker that waits for a go-ahead ----
-hold = os.path.join(tmp, 'hold-worker.sh')
-with open(hold, 'w') as f:
-    f.write('#!/bin/sh\nwhile [ ! -e "$KMS_TEST_GO" ]; do sleep 0.05; done\nexec "%s" "$@"\n' % lookout)
-os.chmod(hold, 0o755)
-go1, go2 = os.path.join(tmp, 'go1'), os.path.join(tmp, 'go2')
-p1 = create_model('--kms-key-id', 'alias/line3', extra={'LOOKOUT_WORKER_BIN': hold, 'KMS_TEST_GO': go1})
-k3 = ok_json('create-key', '--alias', 'alias/soon-off')['KeyMetadata']
-p2 = create_model('--kms-key-id', 'alias/soon-off', extra={'LOOKOUT_WORKER_BIN': hold, 'KMS_TEST_GO': go2})
-check(p1.returncode == 0 and p2.returncode == 0, 'held create-models: %s %s' % (p1.stderr, p2.stderr))
-v1 = json.loads(p1.stdout)['ModelMetadata']['ModelVersion']
-v2 = json.loads(p2.stdout)['ModelMetadata']['ModelVersion']
-snap = sorted(glob.glob(os.path.join(model_dir(v1), 'datasets', 'train', 'images', '*')))
-check(len(snap) == 30, 'snapshot of %s has 30 images' % v1)
-victim = snap[7]
-with open(victim, 'r+b') as f:
-    f.seek(100)
-    b = f.read(1)
-    f.seek(100)
-    f.write(bytes([b[0] ^ 0x01]))
-open(go1, 'w').close()
-ok_json('disable-key', '--key-id', k3['KeyId'])
-open(go2, 'w').close()
-d = wait_final(v1, 300)
-check(d['Status'] == 'TRAINING_FAILED' and 'authentication failed' in d['StatusMessage'] and
-      os.path.basename(victim) in d['StatusMessage'], 'tampered snapshot: %r' % d['StatusMessage'])
-d = wait_final(v2, 300)
-check(d['Status'] == 'TRAINING_FAILED' and 'disabled' in d['StatusMessage'] and k3['KeyId'] in d['StatusMessage'],
-      'key disabled before training: %r' % d['StatusMessage'])
+def quick_part():
+    ok_json('disable-key', '--key-id', k2['KeyId'])
+    for ref, text in (('no-such-key', 'no-such-key'), ('alias/ghost', 'alias/ghost'),
+                      (k2['KeyId'], 'disabled'), ('arn:aws:kms:local:000000000000:key/' + k2['KeyId'], 'disabled')):
+        p = create_model('--kms-key-id', ref)
+        check(p.returncode == 254 and 'ValidationException' in p.stderr and text in p.stderr and ref in p.stderr,
+              'create-model --kms-key-id %s: rc %d %r' % (ref, p.returncode, p.stderr))
+    check(ok_json('list-models', '--project-name', 'p')['Models'] == [], 'no version created by refused calls')
+    check(not os.path.exists(os.path.join(home, 'projects', 'p', 'models')) or
+          os.listdir(os.path.join(home, 'projects', 'p', 'models')) == [], 'no model folder (not even a temporary)')
 
-# ---- 6. real trainings at once: on an encrypted snapshot, and two on a full disk ---------------
-asan = env.get('ASAN_OPTIONS', '')
-full = {'LD_PRELOAD': shim, 'ASAN_OPTIONS': (asan + ':' if asan else '') + 'verify_asan_link_order=0'}
-with concurrent.futures.ThreadPoolExecutor(3) as ex:
-    f_ok = ex.submit(train_until_done, '--kms-key-id', 'alias/line3')
-    f_bin = ex.submit(train_until_done, extra=dict(full, LOOKOUT_TEST_ENOSPC='/model.bin'))
-    f_eval = ex.submit(train_until_done, extra=dict(full, LOOKOUT_TEST_ENOSPC='/full-bkt/'),
-                       out='S3Location={Bucket=full-bkt,Prefix=eval/}')
-    (v_ok, d_ok), (v_bin, d_bin), (v_eval, d_eval) = f_ok.result(), f_bin.result(), f_eval.result()
+    # ---- 4. the memory guard (quick: fails before training) and --kms-key-id by id and ARN ---------
+    versions = {}
+    for ref, limit in ((kid, '1M'), (arn, '64K'), ('arn:aws:kms:local:000000000000:alias/line3', '0.001G')):
+        p = create_model('--kms-key-id', ref, extra={'LOOKOUT_MAX_MEMORY': limit})
+        check(p.returncode == 0, 'create-model --kms-key-id %s: %s' % (ref, p.stderr))
+        versions[ref] = json.loads(p.stdout)['ModelMetadata']['ModelVersion']
+    check(sorted(versions.values(), key=int) == ['1', '2', '3'], 'versions 1..3 after the refusals: %s' % versions)
+    for ref, v in versions.items():
+        d = wait_final(v, 300)
+        msg = d.get('StatusMessage', '')
+        check(d['Status'] == 'TRAINING_FAILED' and 'not enough memory' in msg and 'LOOKOUT_MAX_MEMORY' in msg and
+              re.search(r'needs an estimated \d+ MB', msg) and re.search(r'limit is \d+ (MB|bytes)', msg),
+              'memory limit refusal names both numbers: %r' % msg)
+        check(d.get('KmsKeyId') == ref, 'describe-model KmsKeyId %r, want %r' % (d.get('KmsKeyId'), ref))
+        log = log_of(v)
+        check('data key unwrapped' in log and 'peak RSS' in log and 'plan:' not in log,
+              'log of %s (key unwrapped, refused before training, peak RSS): %r' % (v, log))
+    p = create_model('--kms-key-id', kid, extra={'LOOKOUT_MAX_MEMORY': 'lots'})
+    d = wait_final(json.loads(p.stdout)['ModelMetadata']['ModelVersion'], 300)
+    check(d['Status'] == 'TRAINING_FAILED' and 'LOOKOUT_MAX_MEMORY=lots is not a size' in d['StatusMessage'],
+          'bad LOOKOUT_MAX_MEMORY: %r' % d['StatusMessage'])
 
-check(d_ok and d_ok['Status'] == 'TRAINED' and 'Performance' in d_ok, 'trained on an encrypted snapshot: %s' % d_ok)
-if d_ok and d_ok['Status'] == 'TRAINED':
-    check(d_ok.get('KmsKeyId') == 'alias/line3', 'KmsKeyId: %s' % d_ok.get('KmsKeyId'))
-    res = os.path.join(s3, 'kms-bkt', 'eval/EvaluationResult-p-%s.json' % v_ok)
-    check(os.path.isfile(res), 'evaluation result written: %s' % res)
-    files = glob.glob(os.path.join(model_dir(v_ok), 'datasets', 'train', '*', '*'))
-    files = [f for f in files if '/images/' in f or '/masks/' in f]
-    check(len(files) == 40, 'snapshot images + masks: %d' % len(files))
-    for fpath in files:
-        with open(fpath, 'rb') as f:
-            head = f.read(8)
-        check(head == b'LKENV1\r\n' and not head.startswith(b'\x89PNG') and not head.startswith(b'\xff\xd8'),
-              '%s is not an envelope: %r' % (fpath, head))
-    st = os.stat(os.path.join(model_dir(v_ok), 'data_key.json'))
-    check(stat.S_IMODE(st.st_mode) == 0o600, 'data_key.json mode %o' % st.st_mode)
-    with open(os.path.join(model_dir(v_ok), 'data_key.json')) as f:
-        wk = json.load(f)
-    check(wk['KeyId'] == arn and len(wk['CiphertextBlob']) > 40, 'wrapped data key names the key ARN: %s' % wk)
-for im in own_images:
-    with open(im, 'rb') as f:
-        check(f.read(4) == b'\x89PNG', "the project's own copy %s stays a PNG" % im)
+    # ---- 5. tampering and a key disabled after create-model: a worker that waits for a go-ahead ----
+    hold = os.path.join(tmp, 'hold-worker.sh')
+    with open(hold, 'w') as f:
+        f.write('#!/bin/sh\nwhile [ ! -e "$KMS_TEST_GO" ]; do sleep 0.05; done\nexec "%s" "$@"\n' % lookout)
+    os.chmod(hold, 0o755)
+    go1, go2 = os.path.join(tmp, 'go1'), os.path.join(tmp, 'go2')
+    p1 = create_model('--kms-key-id', 'alias/line3', extra={'LOOKOUT_WORKER_BIN': hold, 'KMS_TEST_GO': go1})
+    k3 = ok_json('create-key', '--alias', 'alias/soon-off')['KeyMetadata']
+    p2 = create_model('--kms-key-id', 'alias/soon-off', extra={'LOOKOUT_WORKER_BIN': hold, 'KMS_TEST_GO': go2})
+    check(p1.returncode == 0 and p2.returncode == 0, 'held create-models: %s %s' % (p1.stderr, p2.stderr))
+    v1 = json.loads(p1.stdout)['ModelMetadata']['ModelVersion']
+    v2 = json.loads(p2.stdout)['ModelMetadata']['ModelVersion']
+    snap = sorted(glob.glob(os.path.join(model_dir(v1), 'datasets', 'train', 'images', '*')))
+    check(len(snap) == 30, 'snapshot of %s has 30 images' % v1)
+    victim = snap[7]
+    with open(victim, 'r+b') as f:
+        f.seek(100)
+        b = f.read(1)
+        f.seek(100)
+        f.write(bytes([b[0] ^ 0x01]))
+    open(go1, 'w').close()
+    ok_json('disable-key', '--key-id', k3['KeyId'])
+    open(go2, 'w').close()
+    d = wait_final(v1, 300)
+    check(d['Status'] == 'TRAINING_FAILED' and 'authentication failed' in d['StatusMessage'] and
+          os.path.basename(victim) in d['StatusMessage'], 'tampered snapshot: %r' % d['StatusMessage'])
+    d = wait_final(v2, 300)
+    check(d['Status'] == 'TRAINING_FAILED' and 'disabled' in d['StatusMessage'] and k3['KeyId'] in d['StatusMessage'],
+          'key disabled before training: %r' % d['StatusMessage'])
 
-for what, d in (('model file', d_bin), ('evaluation files', d_eval)):
-    check(d and d['Status'] == 'TRAINING_FAILED' and d['StatusMessage'].startswith('the disk is full'),
-          'disk full on the %s: %s' % (what, d and d.get('StatusMessage')))
-aliases = [a['AliasName'] for a in ok_json('list-aliases')['Aliases']]
-check('alias/aws/lookoutvision' in aliases, 'the service-owned key was made on first use: %s' % aliases)
-# nothing else changed: the trained model and its files, no temporaries anywhere
-if d_ok and d_ok['Status'] == 'TRAINED':
-    check(describe(v_ok) == d_ok, 'the trained model is unchanged')
-temps = [f for f in glob.glob(os.path.join(tmp, '**', '*'), recursive=True) if '.tmp.' in os.path.basename(f)]
-check(temps == [], 'temporaries left behind: %s' % temps)
-check(not [f for f in glob.glob(os.path.join(s3, 'full-bkt', '**'), recursive=True) if os.path.isfile(f)],
-      'no evaluation file on the full disk')
-check(not os.path.exists(os.path.join(model_dir(v_bin), 'model.bin')), 'no model file on the full disk')
 
+
+def train_part():
+    # ---- 6. real trainings at once: on an encrypted snapshot, and two on a full disk ---------------
+    asan = env.get('ASAN_OPTIONS', '')
+    full = {'LD_PRELOAD': shim, 'ASAN_OPTIONS': (asan + ':' if asan else '') + 'verify_asan_link_order=0'}
+    with concurrent.futures.ThreadPoolExecutor(3) as ex:
+        f_ok = ex.submit(train_until_done, '--kms-key-id', 'alias/line3')
+        f_bin = ex.submit(train_until_done, extra=dict(full, LOOKOUT_TEST_ENOSPC='/model.bin'))
+        f_eval = ex.submit(train_until_done, extra=dict(full, LOOKOUT_TEST_ENOSPC='/full-bkt/'),
+                           out='S3Location={Bucket=full-bkt,Prefix=eval/}')
+        (v_ok, d_ok), (v_bin, d_bin), (v_eval, d_eval) = f_ok.result(), f_bin.result(), f_eval.result()
+
+    check(d_ok and d_ok['Status'] == 'TRAINED' and 'Performance' in d_ok, 'trained on an encrypted snapshot: %s' % d_ok)
+    if d_ok and d_ok['Status'] == 'TRAINED':
+        check(d_ok.get('KmsKeyId') == 'alias/line3', 'KmsKeyId: %s' % d_ok.get('KmsKeyId'))
+        res = os.path.join(s3, 'kms-bkt', 'eval/EvaluationResult-p-%s.json' % v_ok)
+        check(os.path.isfile(res), 'evaluation result written: %s' % res)
+        files = glob.glob(os.path.join(model_dir(v_ok), 'datasets', 'train', '*', '*'))
+        files = [f for f in files if '/images/' in f or '/masks/' in f]
+        check(len(files) == 40, 'snapshot images + masks: %d' % len(files))
+        for fpath in files:
+            with open(fpath, 'rb') as f:
+                head = f.read(8)
+            check(head == b'LKENV1\r\n' and not head.startswith(b'\x89PNG') and not head.startswith(b'\xff\xd8'),
+                  '%s is not an envelope: %r' % (fpath, head))
+        st = os.stat(os.path.join(model_dir(v_ok), 'data_key.json'))
+        check(stat.S_IMODE(st.st_mode) == 0o600, 'data_key.json mode %o' % st.st_mode)
+        with open(os.path.join(model_dir(v_ok), 'data_key.json')) as f:
+            wk = json.load(f)
+        check(wk['KeyId'] == arn and len(wk['CiphertextBlob']) > 40, 'wrapped data key names the key ARN: %s' % wk)
+    for im in own_images:
+        with open(im, 'rb') as f:
+            check(f.read(4) == b'\x89PNG', "the project's own copy %s stays a PNG" % im)
+
+    for what, d in (('model file', d_bin), ('evaluation files', d_eval)):
+        check(d and d['Status'] == 'TRAINING_FAILED' and d['StatusMessage'].startswith('the disk is full'),
+              'disk full on the %s: %s' % (what, d and d.get('StatusMessage')))
+    aliases = [a['AliasName'] for a in ok_json('list-aliases')['Aliases']]
+    check('alias/aws/lookoutvision' in aliases, 'the service-owned key was made on first use: %s' % aliases)
+    # nothing else changed: the trained model and its files, no temporaries anywhere
+    if d_ok and d_ok['Status'] == 'TRAINED':
+        check(describe(v_ok) == d_ok, 'the trained model is unchanged')
+    temps = [f for f in glob.glob(os.path.join(tmp, '**', '*'), recursive=True) if '.tmp.' in os.path.basename(f)]
+    check(temps == [], 'temporaries left behind: %s' % temps)
+    check(not [f for f in glob.glob(os.path.join(s3, 'full-bkt', '**'), recursive=True) if os.path.isfile(f)],
+          'no evaluation file on the full disk')
+    check(not os.path.exists(os.path.join(model_dir(v_bin), 'model.bin')), 'no model file on the full disk')
+
+
+
+if mode == 'quick':
+    quick_part()
+else:
+    train_part()
 print('kms tests: %d failure(s) in %.0f s' % (failures, time.time() - t_start))
 if failures == 0:
     shutil.rmtree(tmp, ignore_errors=True)
