@@ -3,7 +3,11 @@
  *  - CutPaste: a rectangle of the image (or of `source`) pasted elsewhere with a colour jitter;
  *  - scar: a thin, long, rotated strip pasted the same way;
  *  - Perlin: a blob-shaped region (thresholded Perlin noise) blended with foreign texture, as in
- *    DRAEM: out = (1-M) I + M ((1-b) A + b I). */
+ *    DRAEM: out = (1-M) I + M ((1-b) A + b I);
+ *  - small local defects, because real ones are often tiny (a blowhole is 0.1 % of a tile): a
+ *    small rotated patch of foreign texture, an erased spot filled with the background colour (a
+ *    missing piece), and a smooth blotch (a stain, an uneven surface). Their size is log-uniform
+ *    from 2 % to 20 % of the shorter side. */
 #include "lds_internal.h"
 
 #include <math.h>
@@ -125,6 +129,67 @@ static void perlin_blend(float *img, uint8_t *mask, int c, int h, int w, const f
         }
 }
 
+/* log-uniform between 2 % and 20 % of the shorter side, at least 3 pixels */
+static int small_size(int h, int w, uint64_t *rng)
+{
+    int side = h < w ? h : w;
+    int s = (int)(0.02 * pow(10.0, lds_rng_uniform(rng)) * side);
+    return s < 3 ? 3 : s;
+}
+
+static float border_mean(const float *p, int h, int w)
+{
+    double s = 0;
+    for (int x = 0; x < w; x++) s += p[x] + p[(size_t)(h - 1) * w + x];
+    for (int y = 0; y < h; y++) s += p[(size_t)y * w] + p[(size_t)y * w + w - 1];
+    return (float)(s / (2.0 * (w + h)));
+}
+
+static void small_defect(float *img, uint8_t *mask, int c, int h, int w, lds_synth_kind kind, const float *source,
+                         uint64_t *rng)
+{
+    const size_t plane = (size_t)h * (size_t)w;
+    int sw = small_size(h, w, rng), sh = small_size(h, w, rng);
+    if (sw > w - 1) sw = w - 1;
+    if (sh > h - 1) sh = h - 1;
+    float ang = uni(rng, 0.f, 3.14159265f), ca = cosf(ang), sa = sinf(ang);
+    int cx = (int)(lds_rng_uniform(rng) * w), cy = (int)(lds_rng_uniform(rng) * h);
+    int ox = (int)(lds_rng_uniform(rng) * w) - cx, oy = (int)(lds_rng_uniform(rng) * h) - cy;
+    float bg[16];
+    for (int ch = 0; ch < c && ch < 16; ch++) bg[ch] = border_mean(img + (size_t)ch * plane, h, w);
+    float delta = (lds_rng_uniform(rng) < 0.5 ? -1.f : 1.f) * uni(rng, 0.15f, 0.5f);
+    float jitter = uni(rng, -0.15f, 0.15f);
+    /* a patch read from the image itself is read from a place it is not written to */
+    const float *src = source ? source : img;
+    float rx = sw * 0.5f, ry = sh * 0.5f;
+    int rad = (int)ceilf(sqrtf(rx * rx + ry * ry)) + 1;
+    for (int y = cy - rad; y <= cy + rad; y++) {
+        if (y < 0 || y >= h) continue;
+        for (int x = cx - rad; x <= cx + rad; x++) {
+            if (x < 0 || x >= w) continue;
+            float u = (x - cx) * ca + (y - cy) * sa, v = -(x - cx) * sa + (y - cy) * ca;
+            float d = kind == LDS_SYNTH_PATCH ? fmaxf(fabsf(u) / rx, fabsf(v) / ry)
+                                              : sqrtf((u / rx) * (u / rx) + (v / ry) * (v / ry));
+            if (d >= 1) continue;
+            size_t i = (size_t)y * w + x;
+            int sx = x + ox, sy = y + oy;
+            sx = sx < 0 ? 0 : sx >= w ? w - 1 : sx;
+            sy = sy < 0 ? 0 : sy >= h ? h - 1 : sy;
+            float change = 0;
+            for (int ch = 0; ch < c; ch++) {
+                float *p = img + (size_t)ch * plane + i, old = *p, nv;
+                if (kind == LDS_SYNTH_PATCH) nv = src[(size_t)ch * plane + (size_t)sy * w + sx] + jitter;
+                else if (kind == LDS_SYNTH_ERASE) nv = bg[ch < 16 ? ch : 15];
+                else nv = old + delta * (1 - d * d);
+                nv = clamp01(nv);
+                *p = nv;
+                change = fmaxf(change, fabsf(nv - old));
+            }
+            mask[i] = change > 0;
+        }
+    }
+}
+
 void lds_synth_defect(float *img, uint8_t *mask, int c, int h, int w, lds_synth_kind kind, const float *source,
                       uint64_t *rng)
 {
@@ -134,5 +199,9 @@ void lds_synth_defect(float *img, uint8_t *mask, int c, int h, int w, lds_synth_
     case LDS_SYNTH_CUTPASTE: cut_paste(img, mask, c, h, w, source, rng, 0); break;
     case LDS_SYNTH_SCAR: cut_paste(img, mask, c, h, w, source, rng, 1); break;
     case LDS_SYNTH_PERLIN: perlin_blend(img, mask, c, h, w, source, rng); break;
+    case LDS_SYNTH_PATCH:
+    case LDS_SYNTH_ERASE:
+    case LDS_SYNTH_BLOTCH: small_defect(img, mask, c, h, w, kind, source, rng); break;
+    default: break;
     }
 }

@@ -59,23 +59,13 @@ static inline uint64_t lo_rng_next(uint64_t *s) {
 static inline double lo_rng_uniform(uint64_t *s) { return (double)(lo_rng_next(s) >> 11) * 0x1.0p-53; }
 static inline int lo_rng_int(uint64_t *s, int n) { return n <= 1 ? 0 : (int)(lo_rng_uniform(s) * n); }
 
-/* ---- augmentation and synthetic defects (engine/train/train_synth.c) ---------------------- *
- * Written here rather than taken from dataset/ so the recipe does not move under the trained
- * numbers; images are planar floats in [0,1], masks 0/1 bytes at the image's size. */
-typedef struct {
-    int flip_h, flip_v;     /* allowed flips (decided from the data: symmetric parts) */
-    float shift;            /* max translation, fraction of the side */
-    float brightness, contrast;
-    float noise;
-} lo_augment_config;
-
-void lo_train_augment(float *img, uint8_t *mask, int c, int h, int w, const lo_augment_config *cfg,
-                      float *scratch, uint64_t *rng);
-/* Pastes one synthetic defect into img (kind chosen at random among cut-paste from `source`,
- * a scar line, an erased patch filled with the background colour, and a smooth blotch); sets
- * mask to 1 where the image visibly changed. */
-int lo_train_synth_defect(float *img, uint8_t *mask, int c, int h, int w, const float *source,
-                          uint64_t *rng);  /* returns the defect's pixel count (0: try again) */
+/* ---- synthetic defects (engine/train/train_defects.c) ------------------------------------ *
+ * Images are planar floats in [0,1], masks 0/1 bytes at the image's size. */
+/* Writes into img a copy of clean with one synthetic defect (texture from donor, may be NULL) and
+ * its mask (visibly changed pixels only); returns the mask's pixel count, 0 when eight tries gave
+ * nothing visible (img is then clean, mask empty). Deterministic for an rng state. */
+int lo_train_make_defect(float *img, const float *clean, const float *donor, uint8_t *mask, int c, int h, int w,
+                         uint64_t *rng);
 
 /* ---- threshold and calibration (engine/train/train_threshold.c) --------------------------- */
 /* Threshold on probabilities maximizing F1 over (p, y), taking the middle of the plateau of

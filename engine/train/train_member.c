@@ -37,18 +37,6 @@ static void pool_mask(const uint8_t *m, int h, int w, int mh, int mw, float *dst
         }
 }
 
-/* A synthetic defect on a copy of clean image img (kept in `clean`); retries until the defect
- * visibly changed some pixels, else leaves the clean image with an empty mask. */
-static void synthesize(float *img, const float *clean, const float *donor, uint8_t *mask, int c, int h,
-                       int w, uint64_t *rng) {
-    size_t px = (size_t)c * h * w;
-    for (int attempt = 0; attempt < 8; attempt++) {
-        if (lo_train_synth_defect(img, mask, c, h, w, donor, rng) >= 4) return;
-        memcpy(img, clean, px * sizeof *img);
-    }
-    memset(mask, 0, (size_t)h * w);
-}
-
 int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_planned, lo_train_error *err) {
     const lo_bank *b = job->bank;
     lo_net_config cfg = {.batch = job->batch, .channels = b->c, .height = b->h, .width = b->w,
@@ -74,17 +62,16 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
         else if (job->labels[i] == 1) anoms[na++] = i;
     }
     float *img = malloc(px * sizeof *img), *donor = malloc(px * sizeof *donor), *clean = malloc(px * sizeof *clean);
-    float *scratch = malloc(px * sizeof *scratch + plane);
     uint8_t *mask = malloc(plane);
     float *t_img = malloc(B * sizeof *t_img);
     float *t_px = malloc((B * mplane + 1) * sizeof *t_px), *w_px = malloc((B * mplane + 1) * sizeof *w_px);
     lo_opt_config oc = {.kind = LO_OPT_ADAMW, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
                         .weight_decay = job->weight_decay};
     lo_opt *opt = lo_opt_create(net, &oc);
-    if (!normals || !anoms || !img || !clean || !donor || !scratch || !mask || !t_img || !t_px || !w_px || !opt || nn == 0) {
+    if (!normals || !anoms || !img || !clean || !donor || !mask || !t_img || !t_px || !w_px || !opt || nn == 0) {
         snprintf(err->message, sizeof err->message, nn == 0 ? "training: no normal images in the fold"
                                                              : "training: out of memory");
-        free(normals), free(anoms), free(img), free(clean), free(donor), free(scratch), free(mask), free(t_img);
+        free(normals), free(anoms), free(img), free(clean), free(donor), free(mask), free(t_img);
         free(t_px), free(w_px);
         lo_opt_free(opt);
         lo_net_free(net);
@@ -96,6 +83,14 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
     memcpy(norm.std, job->std, sizeof norm.std);
     norm.has_map = has_map;
 
+    /* early stopping: checkpoints at these fractions of the schedule */
+    static const double checkpoints[] = {0.5, 0.7, 0.85, 1.0};
+    int next_cp = 0, worse_in_a_row = 0, best_step = 0, last_checked = 0;
+    double best_val = -1e300;
+    size_t np = lo_net_param_count(net), ns = lo_net_state_count(net);
+    float *best_params = job->validate ? malloc((np + 1) * sizeof(float)) : NULL;
+    float *best_state = job->validate ? malloc((ns + 1) * sizeof(float)) : NULL;
+
     uint64_t rng = job->seed * 0x2545F4914F6CDD1Dull + 17;
     int steps = job->steps;
     int warm = steps / 20 + 1;
@@ -106,9 +101,9 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
         if (job->deadline > 0 && lo_now_s() > job->deadline) break;
         /* timed after a few steps, then re-checked as the box's load changes */
         if (job->replan && (step == probe || (step > probe && step % 25 == 0))) {
-            int ns = job->replan(job->ctx, (lo_now_s() - t_start) / step, steps);
-            if (ns < steps) {
-                steps = ns > step + 1 ? ns : step + 1;
+            int fit = job->replan(job->ctx, (lo_now_s() - t_start) / step, steps);
+            if (fit < steps) {
+                steps = fit > step + 1 ? fit : step + 1;
                 warm = steps / 20 + 1;
             }
         }
@@ -120,17 +115,16 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
             int known = 1; /* pixel targets known for this slot */
             if (synthetic) {
                 /* augment the clean base first, so defects are not tied to the canonical pose */
-                lo_bank_image(b, base, img);
-                lo_train_augment(img, NULL, b->c, b->h, b->w, job->aug, scratch, &rng);
-                memcpy(clean, img, px * sizeof *img);
+                lo_bank_image(b, base, clean);
+                lds_augment(clean, NULL, b->c, b->h, b->w, job->aug, &rng);
                 lo_bank_image(b, normals[lo_rng_int(&rng, (int)nn)], donor);
-                synthesize(img, clean, donor, mask, b->c, b->h, b->w, &rng);
+                lo_train_make_defect(img, clean, donor, mask, b->c, b->h, b->w, &rng);
             } else {
                 lo_bank_image(b, base, img);
                 if (real_defect && b->mask && b->has_mask[base]) memcpy(mask, b->mask + base * plane, plane);
                 else memset(mask, 0, plane);
                 known = !real_defect || (b->mask && b->has_mask[base]);
-                lo_train_augment(img, mask, b->c, b->h, b->w, job->aug, scratch, &rng);
+                lds_augment(img, mask, b->c, b->h, b->w, job->aug, &rng);
             }
             lo_ensemble_set_input(net, &norm, s, img);
             t_img[s] = (real_defect || synthetic) ? 1.0f : 0.0f;
@@ -151,8 +145,35 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
         lo_opt_step(opt, net, lr);
         ema = step == 0 ? loss : 0.95 * ema + 0.05 * loss;
         if (job->on_step) job->on_step(job->ctx, step + 1, steps, (float)ema);
+        while (best_params && best_state && next_cp < 4 && step + 1 >= (int)ceil(checkpoints[next_cp] * steps)) {
+            next_cp++;
+            last_checked = step + 1;
+            double v = job->validate(job->ctx, net);
+            if (!(v == v)) continue; /* nothing to validate on */
+            if (v >= best_val) {
+                best_val = v;
+                best_step = step + 1;
+                memcpy(best_params, lo_net_params(net), np * sizeof(float));
+                if (ns) memcpy(best_state, lo_net_state(net), ns * sizeof(float));
+            }
+            worse_in_a_row = v < best_val - 0.01 ? worse_in_a_row + 1 : 0;
+        }
+        if (worse_in_a_row >= 2) {
+            step++;
+            steps = step; /* stopped early: the schedule is what ran */
+            break;
+        }
     }
-    free(normals), free(anoms), free(img), free(clean), free(donor), free(scratch), free(mask), free(t_img);
+    /* cut by the deadline between checkpoints: the state it ended in competes too */
+    if (best_step > 0 && last_checked != step && step > 0 && job->validate(job->ctx, net) >= best_val) best_step = step;
+    if (best_step > 0 && best_step != step) {
+        memcpy(lo_net_params(net), best_params, np * sizeof(float));
+        if (ns) memcpy(lo_net_state(net), best_state, ns * sizeof(float));
+    }
+    if (job->best_step) *job->best_step = best_step > 0 ? best_step : step;
+    free(best_params);
+    free(best_state);
+    free(normals), free(anoms), free(img), free(clean), free(donor), free(mask), free(t_img);
     free(t_px), free(w_px);
     lo_opt_free(opt);
     *net_out = net;
@@ -181,7 +202,7 @@ void lo_member_score(lo_net *net, const lo_model_data *norm, const lo_bank *b, c
                 uint64_t rng = seed ^ (0x9E37u * (uint64_t)(ids[i] + 1));
                 memcpy(clean, img, px * sizeof *img);
                 lo_bank_image(b, donors[lo_rng_int(&rng, (int)n_donors)], donor);
-                synthesize(img, clean, donor, mask, c, h, w, &rng);
+                lo_train_make_defect(img, clean, donor, mask, c, h, w, &rng);
             }
             lo_ensemble_set_input(net, norm, s, img);
         }

@@ -15,12 +15,18 @@ typedef struct {
     uint64_t seed;
     double deadline;            /* lo_now_s() value after which training stops; 0 = none */
     const float *mean, *std;
-    const lo_augment_config *aug;
+    const lds_augment_config *aug;
     void (*on_step)(void *ctx, int step, int steps, float loss);
     /* after a few steps: given the measured seconds per step, returns the step count to run
      * (<= steps; the schedule is rebuilt for it). NULL = keep steps. */
     int (*replan)(void *ctx, double sec_per_step, int steps);
+    /* Early stopping: the held-out score (higher is better) of the net as it is now, called at the
+     * checkpoints; NULL = train to the end. The member ends as its best checkpoint (the latest of
+     * equals: later ones have had the learning rate annealed) and stops once two checkpoints in
+     * a row fall clearly below the best. */
+    double (*validate)(void *ctx, lo_net *net);
     void *ctx;
+    int *best_step;             /* out (may be NULL): the step of the checkpoint kept */
 } lo_member_job;
 
 double lo_now_s(void);

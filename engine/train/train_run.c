@@ -6,6 +6,10 @@
  *  2. k = 3 stratified folds of the training images. Fold 0 is trained at both resolutions and
  *     the candidate with the better held-out ranking (ROC AUC, then AP; real defects when the
  *     fold has them, synthetic ones otherwise) is kept; folds 1..2 train that candidate only.
+ *     Each member trains on its two folds with batches of half normal images, half defects (real
+ *     ones and synthetic ones from dataset/'s lds_synth_defect, on dataset/'s augmentation), and
+ *     stops early on its held-out fold: checkpoints at 50/70/85/100 % of its schedule, the best
+ *     one kept, training ended once two in a row fall clearly below it.
  *  3. Every training image then has an out-of-fold score from the member that did not see it.
  *     The threshold comes from those scores: the middle of the max-F1 plateau when the training
  *     set holds anomalies; with normal-only training, the 99th percentile of normal scores moved
@@ -13,10 +17,10 @@
  *     logistic fit on the same scores, centred on the threshold.
  *  4. The model is the ensemble of the k fold members (mean logit): no retraining on all data, so
  *     the scores the threshold was chosen on come from models like the ones that serve.
- * Steps per member follow the training set's size (so a run is reproducible for a seed and thread
- * count). When the first member shows the machine is too slow for the wall-clock budget, the
- * second candidate is skipped and the remaining members are shortened (logged: that run then
- * depends on timing); a hard deadline stops anything that still overruns.
+ * Steps per member follow the training set's size (about 120 passes, 250..1500 steps) so a run is
+ * reproducible for a seed and thread count when it fits the wall-clock budget. When the first
+ * member shows it does not, the second candidate is skipped and the members are shortened to fit
+ * (logged: that run then depends on timing); a hard deadline stops anything that still overruns.
  */
 #define _GNU_SOURCE
 #include "train_member.h"
@@ -31,7 +35,9 @@
 #include <sys/stat.h>
 
 #define LO_DEFAULT_SEED 20201120u
-#define LO_DEFAULT_BUDGET_S 300.0
+/* create-model must finish within 5 minutes on 2 cores: training, test scoring and evaluation
+ * files (the worker's start and the evaluation take a few seconds) */
+#define LO_DEFAULT_BUDGET_S 285.0
 #define LO_FOLDS 3
 #define LO_BATCH 16
 #define LO_TEST_FRACTION 0.2
@@ -121,13 +127,15 @@ typedef struct {
     double member_start;
     int members_left;      /* including the one training now */
     int shortened;
+    struct fold_scoring *val;  /* the member training now: what early stopping scores */
+    double epoch_steps;    /* steps per pass over a member's training images */
 } progress_ctx;
 
 /* Each member gets an even share of the time left; a machine slower than the plan (or a busy
  * one) shortens the member to fit, and says so, since the run then depends on timing. */
 static int replan(void *vctx, double sec_per_step, int steps) {
     progress_ctx *p = vctx;
-    double share = 0.9 * (p->deadline - p->member_start) / (p->members_left > 0 ? p->members_left : 1);
+    double share = 0.95 * (p->deadline - p->member_start) / (p->members_left > 0 ? p->members_left : 1);
     int fit = sec_per_step > 0 ? (int)floor(share / sec_per_step) : steps;
     if (fit >= steps) return steps;
     if (fit < 20) fit = 20;
@@ -148,11 +156,13 @@ static void on_step(void *vctx, int step, int steps, float loss) {
     double el = now - p->t0;
     double eta = p->done > 0 ? el / (double)p->done * (double)(p->total - p->done) : 0;
     char msg[320];
+    double epoch = p->epoch_steps > 0 ? step / p->epoch_steps : 0;
     if (p->last_val >= 0)
-        snprintf(msg, sizeof msg, "%s: step %d/%d, loss %.4f, last validation AUC %.3f, ETA %.0f s", p->stage,
-                 step, steps, loss, p->last_val, eta);
+        snprintf(msg, sizeof msg, "%s: epoch %.1f, step %d/%d, loss %.4f, last validation AUC %.3f, ETA %.0f s",
+                 p->stage, epoch, step, steps, loss, p->last_val, eta);
     else
-        snprintf(msg, sizeof msg, "%s: step %d/%d, loss %.4f, ETA %.0f s", p->stage, step, steps, loss, eta);
+        snprintf(msg, sizeof msg, "%s: epoch %.1f, step %d/%d, loss %.4f, ETA %.0f s", p->stage, epoch, step, steps,
+                 loss, eta);
     double frac = p->total > 0 ? (double)p->done / (double)p->total : 0;
     if (p->req->progress) p->req->progress(p->req->progress_ctx, frac < 0 ? 0 : frac > 0.99 ? 0.99 : frac, msg);
     if (step == steps || step % 50 == 0) logf_(p->req->log, "%s", msg);
@@ -198,9 +208,44 @@ static void fold_quality(const candidate *c, const int *labels, const int *fold,
     free(y);
 }
 
+/* What scoring a member's held-out fold needs: its real images, and synthetic defects on its
+ * normal images (texture from the fold's training normals), the same every time it is called. */
+struct fold_scoring {
+    candidate *c;
+    const int *labels, *fold;
+    size_t n;
+    int f;
+    const size_t *held, *held_normal, *donors;
+    size_t nh, nhn, nd;
+    lo_model_data norm;
+    uint64_t seed;
+    float *tmp;
+};
+
+static void score_fold(struct fold_scoring *v, lo_net *net) {
+    lo_member_score(net, &v->norm, &v->c->bank, v->held, v->nh, 0, NULL, 0, v->seed, v->tmp, NULL);
+    for (size_t i = 0; i < v->nh; i++) v->c->oof[v->held[i]] = v->tmp[i];
+    lo_member_score(net, &v->norm, &v->c->bank, v->held_normal, v->nhn, 1, v->donors, v->nd, v->seed ^ 0xabcdefu,
+                    v->tmp, NULL);
+    for (size_t i = 0; i < v->nhn; i++) v->c->oof_synth[v->held_normal[i]] = v->tmp[i];
+}
+
+/* early stopping's score: held-out ROC AUC, AP breaking ties */
+static double validate_fold(void *vctx, lo_net *net) {
+    progress_ctx *p = vctx;
+    struct fold_scoring *v = p->val;
+    score_fold(v, net);
+    double auc, ap;
+    fold_quality(v->c, v->labels, v->fold, v->n, v->f, &auc, &ap);
+    if (auc < 0) return NAN;
+    logf_(p->req->log, "%s: step %ld, held-out ROC AUC %.4f, AP %.4f", p->stage, p->done - p->base, auc, ap);
+    p->last_val = auc;
+    return auc + 0.01 * (ap > 0 ? ap : 0);
+}
+
 static int train_fold(candidate *c, const char *arch_json, const int *labels, const int *fold, size_t n, int f,
                       const lo_train_request *req, uint64_t seed, double deadline, const float *mean,
-                      const float *std, const lo_augment_config *aug, progress_ctx *pc, lo_train_error *err) {
+                      const float *std, const lds_augment_config *aug, progress_ctx *pc, lo_train_error *err) {
     uint8_t *in_train = malloc(n + 1);
     size_t *held = malloc((n + 1) * sizeof *held), *held_normal = malloc((n + 1) * sizeof *held_normal);
     size_t *donors = malloc((n + 1) * sizeof *donors);
@@ -213,21 +258,31 @@ static int train_fold(candidate *c, const char *arch_json, const int *labels, co
         } else if (labels[i] == 0)
             donors[nd++] = i;
     }
+    struct fold_scoring val = {.c = c, .labels = labels, .fold = fold, .n = n, .f = f, .held = held,
+                               .held_normal = held_normal, .donors = donors, .nh = nh, .nhn = nhn, .nd = nd,
+                               .seed = seed, .tmp = malloc((nh + 1) * sizeof(float))};
+    memcpy(val.norm.mean, mean, sizeof val.norm.mean);
+    memcpy(val.norm.std, std, sizeof val.norm.std);
+    pc->val = &val;
+    int best_step = 0;
     lo_member_job job = {.arch_json = arch_json, .bank = &c->bank, .labels = labels, .in_train = in_train,
                          .batch = LO_BATCH, .steps = c->steps, .threads = req->threads, .lr = 3e-3f,
                          .weight_decay = 1e-4f, .pos_pixel_weight = 3.0f,
                          .seed = seed + 1000003u * (uint64_t)(f + 1) + (uint64_t)c->h * 7919u + (uint64_t)c->w,
                          .deadline = deadline, .mean = mean, .std = std, .aug = aug, .on_step = on_step,
-                         .replan = replan, .ctx = pc};
+                         .replan = replan, .validate = validate_fold, .ctx = pc, .best_step = &best_step};
     lo_net *net = NULL;
     int planned = c->steps;
     pc->member_start = lo_now_s();
     pc->deadline = deadline;
     int done = lo_member_train(&job, &net, &planned, err);
+    pc->val = NULL;
     if (done < 0) {
-        free(in_train), free(held), free(held_normal), free(donors);
+        free(in_train), free(held), free(held_normal), free(donors), free(val.tmp);
         return -1;
     }
+    if (done < planned || best_step != done)
+        logf_(req->log, "%s: early stopping kept step %d of %d run (%d planned)", pc->stage, best_step, done, planned);
     c->steps_run[f] = done;
     c->valid[f] = done >= planned / 2 && done >= 5;
     if (done < planned) {
@@ -253,15 +308,8 @@ static int train_fold(candidate *c, const char *arch_json, const int *labels, co
     }
     memcpy(c->params + (size_t)f * np, lo_net_params(net), np * sizeof(float));
     if (ns) memcpy(c->state + (size_t)f * ns, lo_net_state(net), ns * sizeof(float));
-    lo_model_data norm = {0};
-    memcpy(norm.mean, mean, sizeof norm.mean);
-    memcpy(norm.std, std, sizeof norm.std);
-    float *tmp = malloc((nh + 1) * sizeof *tmp);
-    lo_member_score(net, &norm, &c->bank, held, nh, 0, NULL, 0, seed, tmp, NULL);
-    for (size_t i = 0; i < nh; i++) c->oof[held[i]] = tmp[i];
-    lo_member_score(net, &norm, &c->bank, held_normal, nhn, 1, donors, nd, seed ^ 0xabcdefu, tmp, NULL);
-    for (size_t i = 0; i < nhn; i++) c->oof_synth[held_normal[i]] = tmp[i];
-    free(tmp);
+    score_fold(&val, net);
+    free(val.tmp);
     lo_net_free(net);
     free(in_train), free(held), free(held_normal), free(donors);
     double auc, ap;
@@ -397,11 +445,12 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
         cand[n_cand].w = w;
         n_cand++;
     }
-    /* steps: ~60 passes over a fold's training images, 250..600 steps (training curves on the
-     * shared datasets were still falling at 150); the budget re-plan shortens them on a slow box */
+    /* steps: ~120 passes over a fold's training images, 250..1500 steps (test ROC AUC on elpv
+     * still rose from 600 to 1800 steps; early stopping guards the small sets). On the larger
+     * sets the wall-clock budget is what ends a member: the re-plan shortens it to fit. */
     double fold_n = (double)n_train * (LO_FOLDS - 1) / LO_FOLDS;
-    int want_steps = (int)lround(60.0 * fold_n / LO_BATCH);
-    want_steps = want_steps < 250 ? 250 : want_steps > 600 ? 600 : want_steps;
+    int want_steps = (int)lround(120.0 * fold_n / LO_BATCH);
+    want_steps = want_steps < 250 ? 250 : want_steps > 1500 ? 1500 : want_steps;
     if (req->max_steps > 0 && want_steps > req->max_steps) want_steps = req->max_steps;
     for (int k = 0; k < n_cand; k++) {
         cand[k].steps = want_steps;
@@ -412,15 +461,19 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
     }
     float mean[3] = {0}, std[3] = {1, 1, 1};
     lo_bank_stats(&cand[0].bank, mean, std);
-    lo_augment_config aug = {.flip_h = 1, .flip_v = 1, .shift = 0.05f, .brightness = 0.08f,
-                             .contrast = 0.15f, .noise = 0.02f};
+    /* dataset/'s defaults (small shift, rotation and scale; brightness, contrast, gamma, noise),
+     * with vertical flips too: a defect is a defect upside down, and few parts are photographed
+     * in a fixed orientation that a flip would fake */
+    lds_augment_config aug;
+    lds_augment_defaults(&aug);
+    aug.flip_v = 1;
     char cands[64];
     if (n_cand > 1) snprintf(cands, sizeof cands, "%dx%d and %dx%d", cand[0].w, cand[0].h, cand[1].w, cand[1].h);
     else snprintf(cands, sizeof cands, "%dx%d", cand[0].w, cand[0].h);
     logf_(req->log, "plan: %d folds, input %s, %d steps of %d images per member", LO_FOLDS, cands, want_steps,
           LO_BATCH);
 
-    progress_ctx pc = {.req = req, .t0 = t0, .last_val = -1};
+    progress_ctx pc = {.req = req, .t0 = t0, .last_val = -1, .epoch_steps = fold_n / LO_BATCH};
     pc.total = (long)want_steps * (LO_FOLDS + n_cand - 1);
     /* the last 8 % of the budget is kept for scoring the test images and writing files (more when
      * the first member shows scoring the test set will take longer) */

@@ -151,8 +151,8 @@ static void test_synth(void)
         base[i] = 0.3f + 0.2f * sinf((float)i * 0.37f);
         src[i] = 0.9f;
     }
-    const char *names[3] = {"cutpaste", "scar", "perlin"};
-    for (int kind = 0; kind < 3; kind++) {
+    const char *names[LDS_SYNTH_KINDS] = {"cutpaste", "scar", "perlin", "patch", "erase", "blotch"};
+    for (int kind = 0; kind < LDS_SYNTH_KINDS; kind++) {
         for (int with_src = 0; with_src < 2; with_src++) {
             for (int trial = 0; trial < 10; trial++) {
                 uint64_t r1 = 99 + (uint64_t)trial, r2 = r1;
