@@ -70,6 +70,9 @@ int lds_snapshot_encrypted(const char *dataset_dir, const char *dest_dir, const 
 void lds_set_data_key(const uint8_t *key);
 /* 1 when the bytes start with the envelope header of an encrypted copy. */
 int lds_is_encrypted(const uint8_t *data, size_t len);
+/* The bytes of an imported image or mask copy (at most LDS_MAX_BYTES), decrypted with the data
+ * key when encrypted: for readers outside this module (e.g. report thumbnails). malloc'd. */
+uint8_t *lds_read_copy(const char *path, size_t *out_len, lds_error *err);
 
 typedef struct {
     int64_t total, labeled, normal, anomaly;

@@ -220,3 +220,8 @@ int lds_snapshot_encrypted(const char *dataset_dir, const char *dest_dir, const 
     if (rc != 0) lds_rm_rf(dest_dir); /* all-or-nothing: never a half-encrypted snapshot */
     return rc;
 }
+
+uint8_t *lds_read_copy(const char *path, size_t *out_len, lds_error *err)
+{
+    return lds_read_file(path, LDS_MAX_BYTES, out_len, err);
+}
