@@ -3,7 +3,7 @@
  *
  *   infer_speed [MODEL.bin] [IMAGE.jpg] [runs]
  * Without a model, one is made with the default architecture at the size the recipe picks for
- * 576x768 photos (224x160 input, 4 ensemble members, random weights: speed does not depend on
+ * 576x768 photos (224x160 input, 3 ensemble members as the 3-fold recipe makes, random weights: speed does not depend on
  * them). The image defaults to a cookies test photo from the shared data.
  * After the end-to-end figure it prints where the time goes: decode + resize, one member's
  * forward, the mask PNG encode at input size (medians of the same number of runs).
@@ -72,7 +72,7 @@ int main(int argc, char **argv) {
     char tmp[] = "/tmp/lookout-infer-XXXXXX.bin";
     if (!model) {
         int fd = mkstemps(tmp, 4);
-        if (fd < 0 || make_model(tmp, 4) != 0) return 1;
+        if (fd < 0 || make_model(tmp, 3) != 0) return 1;
         model = tmp;
     }
     FILE *f = fopen(image, "rb");
