@@ -137,7 +137,7 @@ static int help_main(int argc, char **argv) {
     }
     const lo_cli_operation *op = lo_cli_find_operation(argv[1]);
     if (op) {
-        fputs(op->help, stdout);
+        lo_cli_print_help(op, stdout);
         return 0;
     }
     for (int i = 0; i < n_commands; i++)
