@@ -5,4 +5,6 @@
 set -e
 build=${1:-build}
 [ $# -gt 0 ] && shift
+# the wait policy the lookout binary gives its training worker (engine/main.c)
+export GOMP_SPINCOUNT=${GOMP_SPINCOUNT:-10000}
 exec "$build/bench/accuracy" --threads 2 "$@"

@@ -9,6 +9,8 @@
  */
 #include "train_member.h"
 
+#include "train_batch.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,22 +21,6 @@ double lo_now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* Defect mask at the map's resolution: a cell is a defect when any of its pixels is. */
-static void pool_mask(const uint8_t *m, int h, int w, int mh, int mw, float *dst) {
-    for (int y = 0; y < mh; y++)
-        for (int x = 0; x < mw; x++) {
-            int y0 = y * h / mh, y1 = (y + 1) * h / mh, x0 = x * w / mw, x1 = (x + 1) * w / mw;
-            float v = 0;
-            for (int yy = y0; yy < y1 && !v; yy++)
-                for (int xx = x0; xx < x1; xx++)
-                    if (m[(size_t)yy * w + xx]) {
-                        v = 1;
-                        break;
-                    }
-            dst[y * mw + x] = v;
-        }
 }
 
 int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_planned, lo_train_error *err) {
@@ -51,7 +37,7 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
     int d[4] = {0, 0, 1, 1};
     if (has_map) lo_net_output(net, 0, d);
     int mh = d[2], mw = d[3];
-    size_t plane = (size_t)b->h * b->w, px = (size_t)b->c * plane, mplane = (size_t)mh * mw;
+    size_t mplane = (size_t)mh * mw;
     int B = job->batch;
 
     size_t *normals = malloc((b->n + 1) * sizeof *normals), *anoms = malloc((b->n + 1) * sizeof *anoms);
@@ -61,28 +47,20 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
         if (job->labels[i] == 0) normals[nn++] = i;
         else if (job->labels[i] == 1) anoms[na++] = i;
     }
-    float *img = malloc(px * sizeof *img), *donor = malloc(px * sizeof *donor), *clean = malloc(px * sizeof *clean);
-    uint8_t *mask = malloc(plane);
     float *t_img = malloc(B * sizeof *t_img);
     float *t_px = malloc((B * mplane + 1) * sizeof *t_px), *w_px = malloc((B * mplane + 1) * sizeof *w_px);
     lo_opt_config oc = {.kind = LO_OPT_ADAMW, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
                         .weight_decay = job->weight_decay};
     lo_opt *opt = lo_opt_create(net, &oc);
-    if (!normals || !anoms || !img || !clean || !donor || !mask || !t_img || !t_px || !w_px || !opt || nn == 0) {
+    if (!normals || !anoms || !t_img || !t_px || !w_px || !opt || nn == 0) {
         snprintf(err->message, sizeof err->message, nn == 0 ? "training: no normal images in the fold"
                                                              : "training: out of memory");
-        free(normals), free(anoms), free(img), free(clean), free(donor), free(mask), free(t_img);
-        free(t_px), free(w_px);
+        free(normals), free(anoms), free(t_img), free(t_px), free(w_px);
         lo_opt_free(opt);
         lo_net_free(net);
         return -1;
     }
     lo_net_init_params(net, job->seed);
-    lo_model_data norm = {0};
-    memcpy(norm.mean, job->mean, sizeof norm.mean);
-    memcpy(norm.std, job->std, sizeof norm.std);
-    norm.has_map = has_map;
-
     /* early stopping: checkpoints at these fractions of the schedule */
     static const double checkpoints[] = {0.5, 0.7, 0.85, 1.0};
     int next_cp = 0, worse_in_a_row = 0, best_step = 0, last_checked = 0;
@@ -91,7 +69,17 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
     float *best_params = job->validate ? malloc((np + 1) * sizeof(float)) : NULL;
     float *best_state = job->validate ? malloc((ns + 1) * sizeof(float)) : NULL;
 
-    uint64_t rng = job->seed * 0x2545F4914F6CDD1Dull + 17;
+    lo_batch_spec bspec = {.bank = b, .normals = normals, .anoms = anoms, .nn = nn, .na = na, .aug = job->aug,
+                           .mean = job->mean, .std = job->std, .mh = has_map ? mh : 0, .mw = has_map ? mw : 0,
+                           .pos_pixel_weight = job->pos_pixel_weight, .threads = job->threads};
+    lo_batch_builder *bb = lo_batch_builder_create(&bspec);
+    if (!bb) {
+        snprintf(err->message, sizeof err->message, "training: out of memory");
+        free(normals), free(anoms), free(t_img), free(t_px), free(w_px), free(best_params), free(best_state);
+        lo_opt_free(opt);
+        lo_net_free(net);
+        return -1;
+    }
     int steps = job->steps;
     int warm = steps / 20 + 1;
     double ema = 0, t_start = lo_now_s();
@@ -107,33 +95,8 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
                 warm = steps / 20 + 1;
             }
         }
-        for (int s = 0; s < B; s++) {
-            double u = lo_rng_uniform(&rng);
-            int real_defect = na > 0 && u >= 0.5 && u < 0.8;
-            int synthetic = u >= (na > 0 ? 0.8 : 0.5);
-            size_t base = real_defect ? anoms[lo_rng_int(&rng, (int)na)] : normals[lo_rng_int(&rng, (int)nn)];
-            int known = 1; /* pixel targets known for this slot */
-            if (synthetic) {
-                /* augment the clean base first, so defects are not tied to the canonical pose */
-                lo_bank_image(b, base, clean);
-                lds_augment(clean, NULL, b->c, b->h, b->w, job->aug, &rng);
-                lo_bank_image(b, normals[lo_rng_int(&rng, (int)nn)], donor);
-                lo_train_make_defect(img, clean, donor, mask, b->c, b->h, b->w, &rng);
-            } else {
-                lo_bank_image(b, base, img);
-                if (real_defect && b->mask && b->has_mask[base]) memcpy(mask, b->mask + base * plane, plane);
-                else memset(mask, 0, plane);
-                known = !real_defect || (b->mask && b->has_mask[base]);
-                lds_augment(img, mask, b->c, b->h, b->w, job->aug, &rng);
-            }
-            lo_ensemble_set_input(net, &norm, s, img);
-            t_img[s] = (real_defect || synthetic) ? 1.0f : 0.0f;
-            if (has_map) {
-                float *tp = t_px + s * mplane, *wp = w_px + s * mplane;
-                pool_mask(mask, b->h, b->w, mh, mw, tp);
-                for (size_t k = 0; k < mplane; k++) wp[k] = known ? (tp[k] > 0 ? job->pos_pixel_weight : 1.0f) : 0.0f;
-            }
-        }
+        /* the batch (slots built in parallel, each from its own seeded stream: train_batch.c) */
+        lo_batch_build(bb, net, job->seed, step, t_img, has_map ? t_px : NULL, has_map ? w_px : NULL);
         double prog = (double)step / steps;
         float lr = step < warm ? job->lr * (float)(step + 1) / (float)warm
                                : job->lr * (0.02f + 0.98f * 0.5f * (1.0f + (float)cos(M_PI * prog)));
@@ -173,8 +136,8 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
     if (job->best_step) *job->best_step = best_step > 0 ? best_step : step;
     free(best_params);
     free(best_state);
-    free(normals), free(anoms), free(img), free(clean), free(donor), free(mask), free(t_img);
-    free(t_px), free(w_px);
+    lo_batch_builder_free(bb);
+    free(normals), free(anoms), free(t_img), free(t_px), free(w_px);
     lo_opt_free(opt);
     *net_out = net;
     *steps_planned = steps;
