@@ -230,6 +230,13 @@ void lo_model_class_mask(const lo_model_data *md, const float *map_logit, int mh
         return;
     }
     float zt = logf(md->pixel_threshold / (1 - md->pixel_threshold));
+    /* An anomalous verdict always shows where: the image score can cross the threshold through
+     * the global term while no cell reaches the pixel threshold, and an all-background mask on
+     * an anomalous image tells the user nothing. Then the cells within a factor e of the peak's
+     * odds are painted. */
+    float peak = -INFINITY;
+    for (size_t i = 0; i < (size_t)mh * mw; i++) peak = fmaxf(peak, map_logit[i]);
+    if (peak < zt) zt = peak - 1.0f;
     int *x0 = malloc(sizeof(int) * (size_t)ow * 2), *y0 = malloc(sizeof(int) * (size_t)oh * 2);
     float *ax = malloc(sizeof(float) * (size_t)ow), *ay = malloc(sizeof(float) * (size_t)oh);
     if (!x0 || !y0 || !ax || !ay) { /* a few KB: on failure paint nothing rather than crash */

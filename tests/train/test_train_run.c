@@ -137,6 +137,10 @@ int main(int argc, char **argv) {
             for (int k = 0; k < r.n_anomalies; k++) total += r.anomalies[k].total_percentage_area;
             CHECK(fabs(total - 1.0) < 1e-6, "areas sum to %g", total);
             if (!r.is_anomalous) CHECK(r.n_anomalies == 1, "a normal verdict has only background");
+            /* an anomalous verdict always says where: at least one defect class with some area */
+            if (r.is_anomalous)
+                CHECK(r.n_anomalies >= 2 && r.anomalies[1].total_percentage_area > 0,
+                      "anomalous verdict with an empty mask on %s", t->image_path);
             lo_detect_result_free(&r);
             free(buf);
         }
