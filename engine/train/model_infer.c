@@ -294,6 +294,12 @@ static int detect_ws(lo_model *m, lo_infer_ws *w, const uint8_t *data, size_t le
     lds_error le;
     if (lds_load_image_memory(data, len, what, md->channels, md->width, md->height, w->image, &ow, &oh, &le) != 0)
         return fail(err, "%s", le.message);
+    /* the same 8-bit steps as training's image bank (train_data.c keeps images as bytes), so a
+     * test image scores here exactly as the evaluation scored it */
+    for (size_t i = 0, n = (size_t)md->channels * md->width * md->height; i < n; i++) {
+        float v = w->image[i] * 255.0f + 0.5f;
+        w->image[i] = (float)(int)(v < 0 ? 0 : v > 255 ? 255 : v) * (1.0f / 255.0f);
+    }
     float score = 0;
     ensemble_forward(m, w, &score);
     float p = sigmoidf_(score);

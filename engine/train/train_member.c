@@ -82,15 +82,19 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
     }
     int steps = job->steps;
     int warm = steps / 20 + 1;
-    double ema = 0, t_start = lo_now_s();
+    double ema = 0, t_start = lo_now_s(), t_probe = t_start;
     const int probe = 4; /* steps timed before the member's length is fixed */
     int step;
     for (step = 0; step < steps; step++) {
         if (job->deadline > 0 && lo_now_s() > job->deadline) break;
         /* timed after a few steps, then re-checked as the box's load changes */
         if (job->replan && (step == probe || (step > probe && step % 25 == 0))) {
-            int fit = job->replan(job->ctx, (lo_now_s() - t_start) / step, steps);
-            if (fit < steps) {
+            /* the first steps warm caches and page in the arena: time from the probe on */
+            double now = lo_now_s(), sec = step == probe ? (now - t_start) / step : (now - t_probe) / (step - probe);
+            if (step == probe) t_probe = now;
+            int fit = job->replan(job->ctx, sec, job->steps, steps);
+            if (fit > steps && step > (int)(0.4 * steps)) fit = steps; /* too late to lengthen */
+            if (fit != steps) {
                 steps = fit > step + 1 ? fit : step + 1;
                 warm = steps / 20 + 1;
             }

@@ -17,9 +17,10 @@ typedef struct {
     const float *mean, *std;
     const lds_augment_config *aug;
     void (*on_step)(void *ctx, int step, int steps, float loss);
-    /* after a few steps: given the measured seconds per step, returns the step count to run
-     * (<= steps; the schedule is rebuilt for it). NULL = keep steps. */
-    int (*replan)(void *ctx, double sec_per_step, int steps);
+    /* after a few steps and every 25: given the measured seconds per step, the planned and the
+     * current step count, returns the step count to run (<= planned; the schedule is rebuilt for
+     * it). It may lengthen a member again only in the first 40 % of it. NULL = keep steps. */
+    int (*replan)(void *ctx, double sec_per_step, int planned, int current);
     /* Early stopping: the held-out score (higher is better) of the net as it is now, called at the
      * checkpoints; NULL = train to the end. The member ends as its best checkpoint (the latest of
      * equals: later ones have had the learning rate annealed) and stops once two checkpoints in
