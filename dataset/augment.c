@@ -62,6 +62,46 @@ void lds_augment(float *img, uint8_t *mask, int c, int h, int w, const lds_augme
     int identity = !fh && !fv && !k90 && tx == 0 && ty == 0 && ang == 0 && sc == 1;
 
     const size_t plane = (size_t)h * (size_t)w;
+    /* Flips and whole-pixel shifts only (no rotation, scale or 90° turn): every output pixel
+     * reads one source pixel, so the map is a row and a column index table and the pass a copy
+     * (the general bilinear pass would compute the same values several times slower). */
+    if (!identity && !k90 && ang == 0 && sc == 1) {
+        int *xs = malloc(sizeof(int) * (size_t)(w + h));
+        uint8_t *mrow = mask ? malloc(plane) : NULL;
+        if (xs && (!mask || mrow)) {
+            int *ys = xs + w;
+            for (int x = 0; x < w; x++) { /* the general pass's clamped coordinate, exactly */
+                int u = x - (int)tx, sx = fh ? w - 1 - u : u;
+                xs[x] = sx < 0 ? 0 : sx > w - 1 ? w - 1 : sx;
+            }
+            for (int y = 0; y < h; y++) {
+                int v = y - (int)ty, sy = fv ? h - 1 - v : v;
+                ys[y] = sy < 0 ? 0 : sy > h - 1 ? h - 1 : sy;
+            }
+            /* rows are read in an order that may overwrite them: go through a copy per channel */
+            float *copy = malloc(sizeof(float) * plane);
+            if (copy) {
+                for (int ch = 0; ch < c; ch++) {
+                    float *p = img + (size_t)ch * plane;
+                    memcpy(copy, p, sizeof(float) * plane);
+                    for (int y = 0; y < h; y++) {
+                        const float *src = copy + (size_t)ys[y] * w;
+                        float *dst = p + (size_t)y * w;
+                        for (int x = 0; x < w; x++) dst[x] = src[xs[x]];
+                    }
+                }
+                if (mask) {
+                    memcpy(mrow, mask, plane);
+                    for (int y = 0; y < h; y++)
+                        for (int x = 0; x < w; x++) mask[(size_t)y * w + x] = mrow[(size_t)ys[y] * w + xs[x]];
+                }
+                identity = 1; /* geometry done */
+            }
+            free(copy);
+        }
+        free(xs);
+        free(mrow);
+    }
     if (!identity) {
         float *out = malloc(sizeof(float) * plane * (size_t)c);
         uint8_t *mout = mask ? malloc(plane) : NULL;
