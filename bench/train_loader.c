@@ -36,52 +36,10 @@ static double now_s(clockid_t id)
 }
 
 typedef struct {
-    const lo_bank *b;
-    size_t *normals, *anoms, nn, na;
-    float *img, *clean, *donor, *t_img, *t_px;
-    uint8_t *mask;
-    int mh, mw;
-    lds_augment_config aug;
-    lo_model_data norm;
-    uint64_t rng;
-} builder;
+    float *t_img, *t_px, *w_px;
+} targets;
 
-/* The per-slot work of a training step, in the recipe's proportions (half normal, 30 % real
- * defects, 20 % synthetic ones when anomalies exist). */
-static void build_batch(builder *q, lo_net *net)
-{
-    const lo_bank *b = q->b;
-    size_t plane = (size_t)b->h * b->w, mplane = (size_t)q->mh * q->mw;
-    for (int s = 0; s < BATCH; s++) {
-        double u = lo_rng_uniform(&q->rng);
-        int real_defect = q->na > 0 && u >= 0.5 && u < 0.8, synthetic = u >= (q->na > 0 ? 0.8 : 0.5);
-        size_t base = real_defect ? q->anoms[lo_rng_int(&q->rng, (int)q->na)] : q->normals[lo_rng_int(&q->rng, (int)q->nn)];
-        if (synthetic) {
-            lo_bank_image(b, base, q->clean);
-            lds_augment(q->clean, NULL, b->c, b->h, b->w, &q->aug, &q->rng);
-            lo_bank_image(b, q->normals[lo_rng_int(&q->rng, (int)q->nn)], q->donor);
-            lo_train_make_defect(q->img, q->clean, q->donor, q->mask, b->c, b->h, b->w, &q->rng);
-        } else {
-            lo_bank_image(b, base, q->img);
-            if (real_defect && b->mask && b->has_mask[base]) memcpy(q->mask, b->mask + base * plane, plane);
-            else memset(q->mask, 0, plane);
-            lds_augment(q->img, q->mask, b->c, b->h, b->w, &q->aug, &q->rng);
-        }
-        lo_ensemble_set_input(net, &q->norm, s, q->img);
-        q->t_img[s] = (real_defect || synthetic) ? 1.0f : 0.0f;
-        float *tp = q->t_px + s * mplane; /* defect cells at the map's resolution */
-        for (int y = 0; y < q->mh; y++)
-            for (int x = 0; x < q->mw; x++) {
-                int y0 = y * b->h / q->mh, y1 = (y + 1) * b->h / q->mh, x0 = x * b->w / q->mw, x1 = (x + 1) * b->w / q->mw;
-                float v = 0;
-                for (int yy = y0; yy < y1 && !v; yy++)
-                    for (int xx = x0; xx < x1 && !v; xx++) v = q->mask[(size_t)yy * b->w + xx] ? 1.0f : 0.0f;
-                tp[y * q->mw + x] = v;
-            }
-    }
-}
-
-static void train_step(lo_net *net, lo_opt *opt, const builder *q)
+static void train_step(lo_net *net, lo_opt *opt, const targets *q)
 {
     lo_net_zero_grad(net);
     lo_net_forward(net, 1);
@@ -133,31 +91,34 @@ int main(int argc, char **argv)
     lo_opt *opt = lo_opt_create(net, &oc);
     int d[4];
     lo_net_output(net, 0, d);
-    size_t px = (size_t)3 * h * w;
-    builder q = {.b = &bank, .mh = d[2], .mw = d[3], .rng = 12345};
-    q.normals = malloc(n * sizeof(size_t));
-    q.anoms = malloc(n * sizeof(size_t));
+    size_t *normals = malloc(n * sizeof(size_t)), *anoms = malloc(n * sizeof(size_t)), nn = 0, na = 0;
     for (size_t i = 0; i < n; i++) {
-        if (labels[i] == 0) q.normals[q.nn++] = i;
-        else q.anoms[q.na++] = i;
+        if (labels[i] == 0) normals[nn++] = i;
+        else anoms[na++] = i;
     }
-    q.img = malloc(px * sizeof(float)), q.clean = malloc(px * sizeof(float)), q.donor = malloc(px * sizeof(float));
-    q.mask = malloc((size_t)h * w);
-    q.t_img = malloc(BATCH * sizeof(float));
-    q.t_px = malloc((size_t)BATCH * q.mh * q.mw * sizeof(float));
-    lds_augment_defaults(&q.aug);
-    q.aug.flip_v = 1;
-    lo_bank_stats(&bank, q.norm.mean, q.norm.std);
-    q.norm.has_map = 1;
+    lds_augment_config aug;
+    lo_train_augment_config(&aug);
+    float mean[3], sd[3];
+    lo_bank_stats(&bank, mean, sd);
+    /* train_member.c's builder, on one thread (serial) and on all of them */
+    lo_batch_spec spec = {.bank = &bank, .normals = normals, .anoms = anoms, .nn = nn, .na = na, .aug = &aug,
+                          .mean = mean, .std = sd, .mh = d[2], .mw = d[3], .pos_pixel_weight = 1.0f, .threads = 1};
+    lo_batch_builder *serial = lo_batch_builder_create(&spec);
+    spec.threads = threads;
+    lo_batch_builder *bb = lo_batch_builder_create(&spec);
+    size_t mplane = (size_t)d[2] * d[3];
+    targets q = {malloc(BATCH * sizeof(float)), malloc(BATCH * mplane * sizeof(float)),
+                 malloc(BATCH * mplane * sizeof(float))};
+    if (!serial || !bb || !q.t_img || !q.t_px || !q.w_px) return fprintf(stderr, "out of memory\n"), 1;
 
     double *tb = malloc(steps * sizeof(double)), *tk = malloc(steps * sizeof(double)),
            *ts = malloc(steps * sizeof(double));
     double cpu_b = 0, cpu_k = 0, cpu_s = 0;
-    build_batch(&q, net); /* warm-up */
+    lo_batch_build(serial, net, 7, 0, q.t_img, q.t_px, q.w_px); /* warm-up */
     train_step(net, opt, &q);
     for (int i = 0; i < steps; i++) { /* (ii) building alone */
         double c0 = now_s(CLOCK_PROCESS_CPUTIME_ID), w0 = now_s(CLOCK_MONOTONIC);
-        build_batch(&q, net);
+        lo_batch_build(serial, net, 7, i, q.t_img, q.t_px, q.w_px);
         tb[i] = now_s(CLOCK_MONOTONIC) - w0, cpu_b += now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
     }
     for (int i = 0; i < steps; i++) { /* (iii) kernels alone, on the last batch */
@@ -167,7 +128,7 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < steps; i++) { /* (i) the whole step */
         double c0 = now_s(CLOCK_PROCESS_CPUTIME_ID), w0 = now_s(CLOCK_MONOTONIC);
-        build_batch(&q, net);
+        lo_batch_build(serial, net, 7, i, q.t_img, q.t_px, q.w_px);
         train_step(net, opt, &q);
         ts[i] = now_s(CLOCK_MONOTONIC) - w0, cpu_s += now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
     }
@@ -177,27 +138,21 @@ int main(int argc, char **argv)
     double mb = tb[steps / 2], mk = tk[steps / 2], ms = ts[steps / 2];
 
     /* the same with the parallel builder */
-    lo_batch_spec spec = {.bank = &bank, .normals = q.normals, .anoms = q.anoms, .nn = q.nn, .na = q.na,
-                          .aug = &q.aug, .mean = q.norm.mean, .std = q.norm.std, .mh = q.mh, .mw = q.mw,
-                          .pos_pixel_weight = 1.0f, .threads = threads};
-    lo_batch_builder *bb = lo_batch_builder_create(&spec);
-    float *w_px = malloc((size_t)BATCH * q.mh * q.mw * sizeof(float));
-    if (!bb || !w_px) return fprintf(stderr, "out of memory\n"), 1;
     double cpu_pb = 0, cpu_ps = 0;
-    lo_batch_build(bb, net, 7, 0, q.t_img, q.t_px, w_px);
+    lo_batch_build(bb, net, 7, 0, q.t_img, q.t_px, q.w_px);
     for (int i = 0; i < steps; i++) {
         double c0 = now_s(CLOCK_PROCESS_CPUTIME_ID), w0 = now_s(CLOCK_MONOTONIC);
-        lo_batch_build(bb, net, 7, i, q.t_img, q.t_px, w_px);
+        lo_batch_build(bb, net, 7, i, q.t_img, q.t_px, q.w_px);
         tb[i] = now_s(CLOCK_MONOTONIC) - w0, cpu_pb += now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
     }
     for (int i = 0; i < steps; i++) {
         double c0 = now_s(CLOCK_PROCESS_CPUTIME_ID), w0 = now_s(CLOCK_MONOTONIC);
-        lo_batch_build(bb, net, 7, i, q.t_img, q.t_px, w_px);
+        lo_batch_build(bb, net, 7, i, q.t_img, q.t_px, q.w_px);
         train_step(net, opt, &q);
         ts[i] = now_s(CLOCK_MONOTONIC) - w0, cpu_ps += now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
     }
     lo_batch_builder_free(bb);
-    free(w_px);
+    lo_batch_builder_free(serial);
     qsort(tb, steps, sizeof(double), cmp_d);
     qsort(ts, steps, sizeof(double), cmp_d);
     double pb = tb[steps / 2], ps = ts[steps / 2];
@@ -217,8 +172,8 @@ int main(int argc, char **argv)
     lo_net_free(net);
     lo_bank_free(&bank);
     lds_free(set);
-    free(items), free(labels), free(q.normals), free(q.anoms), free(q.img), free(q.clean), free(q.donor);
-    free(q.mask), free(q.t_img), free(q.t_px), free(tb), free(tk), free(ts);
+    free(items), free(labels), free(normals), free(anoms), free(q.t_img), free(q.t_px), free(q.w_px);
+    free(tb), free(tk), free(ts);
     char cmd[2200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     return system(cmd) == 0 ? 0 : 1;

@@ -24,6 +24,9 @@ void lo_bank_free(lo_bank *b);
 void lo_bank_image(const lo_bank *b, size_t i, float *dst); /* to floats in [0,1] */
 void lo_bank_stats(const lo_bank *b, float *mean, float *std);
 
+/* The recipe's augmentation (dataset/'s lds_augment with the switches the recipe uses). */
+void lo_train_augment_config(lds_augment_config *aug);
+
 /* Used when dataset/'s lds_split leaves a stratum out of test (see lo_train_run). */
 void lo_train_split_fallback(const lds_set *set, double fraction, uint64_t seed, uint8_t *is_test);
 /* Stratified k-fold assignment of items with labels 0/1. */

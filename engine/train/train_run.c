@@ -462,18 +462,8 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
     }
     float mean[3] = {0}, std[3] = {1, 1, 1};
     lo_bank_stats(&cand[0].bank, mean, std);
-    /* dataset/'s augmentation: flips both ways (a defect is a defect upside down, and few parts
-     * are photographed in a fixed orientation a flip would fake), 5 % shifts, brightness,
-     * contrast and noise; no small rotation, scale or gamma: with them test ROC AUC was lower on
-     * magnetic_tile (0.823 against 0.832, one model at 600 steps), and the aliens run that had
-     * them fell to 0.918 from 0.964 */
     lds_augment_config aug;
-    lds_augment_defaults(&aug);
-    aug.flip_v = 1;
-    aug.rotate_deg = 0;
-    aug.scale = 0;
-    aug.gamma = 0;
-    aug.contrast = 0.15f;
+    lo_train_augment_config(&aug);
     char cands[64];
     if (n_cand > 1) snprintf(cands, sizeof cands, "%dx%d and %dx%d", cand[0].w, cand[0].h, cand[1].w, cand[1].h);
     else snprintf(cands, sizeof cands, "%dx%d", cand[0].w, cand[0].h);
