@@ -65,42 +65,35 @@ void lds_augment(float *img, uint8_t *mask, int c, int h, int w, const lds_augme
     /* Flips and whole-pixel shifts only (no rotation, scale or 90° turn): every output pixel
      * reads one source pixel, so the map is a row and a column index table and the pass a copy
      * (the general bilinear pass would compute the same values several times slower). */
-    if (!identity && !k90 && ang == 0 && sc == 1) {
-        int *xs = malloc(sizeof(int) * (size_t)(w + h));
-        uint8_t *mrow = mask ? malloc(plane) : NULL;
-        if (xs && (!mask || mrow)) {
-            int *ys = xs + w;
-            for (int x = 0; x < w; x++) { /* the general pass's clamped coordinate, exactly */
-                int u = x - (int)tx, sx = fh ? w - 1 - u : u;
-                xs[x] = sx < 0 ? 0 : sx > w - 1 ? w - 1 : sx;
-            }
-            for (int y = 0; y < h; y++) {
-                int v = y - (int)ty, sy = fv ? h - 1 - v : v;
-                ys[y] = sy < 0 ? 0 : sy > h - 1 ? h - 1 : sy;
-            }
-            /* rows are read in an order that may overwrite them: go through a copy per channel */
-            float *copy = malloc(sizeof(float) * plane);
-            if (copy) {
-                for (int ch = 0; ch < c; ch++) {
-                    float *p = img + (size_t)ch * plane;
-                    memcpy(copy, p, sizeof(float) * plane);
-                    for (int y = 0; y < h; y++) {
-                        const float *src = copy + (size_t)ys[y] * w;
-                        float *dst = p + (size_t)y * w;
-                        for (int x = 0; x < w; x++) dst[x] = src[xs[x]];
-                    }
-                }
-                if (mask) {
-                    memcpy(mrow, mask, plane);
-                    for (int y = 0; y < h; y++)
-                        for (int x = 0; x < w; x++) mask[(size_t)y * w + x] = mrow[(size_t)ys[y] * w + xs[x]];
-                }
-                identity = 1; /* geometry done */
-            }
-            free(copy);
+    /* one block: the index tables, then a copy of one plane (each channel's source, then the
+     * mask's, since rows may be read after they are overwritten) */
+    int *xs = !identity && !k90 && ang == 0 && sc == 1
+                  ? malloc(sizeof(int) * (size_t)(w + h) + sizeof(float) * plane) : NULL;
+    if (xs) {
+        int *ys = xs + w;
+        float *copy = (float *)(ys + h);
+        for (int x = 0; x < w; x++) { /* the general pass's clamped coordinate, exactly */
+            int u = x - (int)tx, sx = fh ? w - 1 - u : u;
+            xs[x] = sx < 0 ? 0 : sx > w - 1 ? w - 1 : sx;
+        }
+        for (int y = 0; y < h; y++) {
+            int v = y - (int)ty, sy = fv ? h - 1 - v : v;
+            ys[y] = sy < 0 ? 0 : sy > h - 1 ? h - 1 : sy;
+        }
+        for (int ch = 0; ch < c; ch++) {
+            float *p = img + (size_t)ch * plane;
+            memcpy(copy, p, sizeof(float) * plane);
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++) p[(size_t)y * w + x] = copy[(size_t)ys[y] * w + xs[x]];
+        }
+        if (mask) {
+            uint8_t *m = (uint8_t *)copy;
+            memcpy(m, mask, plane);
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++) mask[(size_t)y * w + x] = m[(size_t)ys[y] * w + xs[x]];
         }
         free(xs);
-        free(mrow);
+        identity = 1; /* geometry done */
     }
     if (!identity) {
         float *out = malloc(sizeof(float) * plane * (size_t)c);
