@@ -339,19 +339,30 @@ static int mkdir_p(const char *dir) {
     return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* split.json: which image went where, with the score each got from a member that did not train
+ * on it (out-of-fold for training images: a high score on a "normal" image is worth a look at
+ * its label), and the ensemble's score on each test image. */
 static int write_split_json(const char *path, const lds_set *tr, const size_t *train_items, const int *fold,
-                            size_t n_train, const lds_set *te, const size_t *test_items, size_t n_test) {
+                            const float *oof, const uint8_t *valid, size_t n_train, const lds_set *te,
+                            const size_t *test_items, const float *test_logit, size_t n_test) {
     cJSON *j = cJSON_CreateObject();
     cJSON *a = cJSON_AddArrayToObject(j, "train");
     for (size_t i = 0; i < n_train; i++) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "source-ref", tr->entries[train_items[i]].source_ref);
         cJSON_AddNumberToObject(o, "fold", fold[i]);
+        cJSON_AddNumberToObject(o, "label", tr->entries[train_items[i]].label);
+        if (valid[fold[i]]) cJSON_AddNumberToObject(o, "out-of-fold-score", sigmoidf_(oof[i]));
         cJSON_AddItemToArray(a, o);
     }
     cJSON *b = cJSON_AddArrayToObject(j, "test");
-    for (size_t i = 0; i < n_test; i++)
-        cJSON_AddItemToArray(b, cJSON_CreateString(te->entries[test_items[i]].source_ref));
+    for (size_t i = 0; i < n_test; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "source-ref", te->entries[test_items[i]].source_ref);
+        cJSON_AddNumberToObject(o, "label", te->entries[test_items[i]].label);
+        cJSON_AddNumberToObject(o, "score", sigmoidf_(test_logit[i]));
+        cJSON_AddItemToArray(b, o);
+    }
     char *s = cJSON_Print(j);
     cJSON_Delete(j);
     FILE *f = fopen(path, "w");
@@ -705,7 +716,8 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
         for (int k = 0; k < md.n_classes; k++) out->class_names[k] = strdup(md.class_names[k]);
     }
     snprintf(path, sizeof path, "%s/split.json", req->model_dir);
-    if (write_split_json(path, tr, train_items, fold, n_train, ts, test_items, n_test) != 0)
+    if (write_split_json(path, tr, train_items, fold, c->oof, c->valid, n_train, ts, test_items, test_logit,
+                         n_test) != 0)
         logf_(req->log, "warning: could not write %s", path);
     snprintf(out->summary, sizeof out->summary, "%s; test %d tp %d fp %d fn %d tn; %.0f s%s", md.recipe, tp, fp, fn,
              tn, lo_now_s() - t0, c->cut ? "; cut by the time budget" : "");
