@@ -14,8 +14,8 @@
 #ifndef LOOKOUT_TRAIN_BATCH_H
 #define LOOKOUT_TRAIN_BATCH_H
 
+#include "net/net.h" /* first: train_internal.h names lo_net */
 #include "train_data.h"
-#include "net/net.h"
 
 typedef struct {
     const lo_bank *bank;
