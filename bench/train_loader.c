@@ -151,6 +151,9 @@ int main(int argc, char **argv)
         train_step(net, opt, &q);
         ts[i] = now_s(CLOCK_MONOTONIC) - w0, cpu_ps += now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
     }
+    /* where the building time goes: the same batches, serially, with a timer around each part */
+    lo_batch_parts parts = {0};
+    lo_batch_profile(serial, net, 7, 0, steps, q.t_img, q.t_px, q.w_px, &parts);
     lo_batch_builder_free(bb);
     lo_batch_builder_free(serial);
     qsort(tb, steps, sizeof(double), cmp_d);
@@ -167,6 +170,21 @@ int main(int argc, char **argv)
     printf("  (i)   whole step:              median %7.1f ms  (CPU %.1f ms/step)\n", 1e3 * ps, 1e3 * cpu_ps / steps);
     printf("  (ii)  batch building alone:    median %7.1f ms  (CPU %.1f ms/step)\n", 1e3 * pb, 1e3 * cpu_pb / steps);
     printf("  batch building is %.1f %% of the step\n", 100.0 * pb / ps);
+    static const char *const kind_names[LDS_SYNTH_KINDS] = {"cutpaste", "scar", "perlin", "patch", "erase", "blotch"};
+    double per = 1e3 / steps; /* ms of CPU per batch */
+    printf("  per part (1 thread, thread CPU ms per batch of %d, %d slots in all):\n", BATCH, parts.slots);
+    printf("    bank -> float     %6.2f\n", per * parts.bank);
+    printf("    augment           %6.2f\n", per * parts.augment);
+    double dsum = 0;
+    for (int k = 0; k < LDS_SYNTH_KINDS; k++) {
+        dsum += parts.defect[k];
+        printf("    defect %-10s %6.2f  (%d tries, %.3f ms each)\n", kind_names[k], per * parts.defect[k],
+               parts.defect_n[k], parts.defect_n[k] ? 1e3 * parts.defect[k] / parts.defect_n[k] : 0.0);
+    }
+    printf("    normalize         %6.2f\n", per * parts.normalize);
+    printf("    pixel targets     %6.2f\n", per * parts.targets);
+    double rest = parts.total - parts.bank - parts.augment - dsum - parts.normalize - parts.targets;
+    printf("    other             %6.2f\n    whole slot loop   %6.2f\n", per * rest, per * parts.total);
 
     lo_opt_free(opt);
     lo_net_free(net);

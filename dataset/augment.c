@@ -8,6 +8,148 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define LDS_AUG_AVX512 1
+#endif
+
+/* The vector paths below compute exactly what the scalar loops compute, bit for bit (the
+ * training batches were tuned on them and must not move): the same float operations in the same
+ * order, no FMA contraction (separate multiply and add), clamps as compare-and-select (so -0 and
+ * NaN pass through as in `v < 0 ? 0 : v > 1 ? 1 : v`), and a mean summed in any order only when
+ * that sum is provably exact (see plane_sum). tests/train/test_batch_identity.c checks it. */
+static int use_avx512(void)
+{
+#ifdef LDS_AUG_AVX512
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+#else
+    return 0;
+#endif
+}
+
+/* splitmix64, as lds_rng_next (fs_util.c), inlined: the noise draws one per pixel */
+static inline uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+#define LDS_GOLDEN 0x9E3779B97F4A7C15ull
+
+#ifdef LDS_AUG_AVX512
+/* GCC would fuse a multiply and an add of these intrinsics into an FMA (one rounding instead of
+ * two): not the scalar result, so contraction is off in these functions */
+#if defined(__GNUC__) && !defined(__clang__)
+#define LDS_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl"), optimize("fp-contract=off")))
+#else
+#define LDS_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
+#endif
+
+/* p[x] = src[xs[x]] for one row */
+LDS_AVX512 static void gather_row_avx512(float *dst, const float *src, const int *xs, int w)
+{
+    int x = 0;
+    for (; x + 16 <= w; x += 16)
+        _mm512_storeu_ps(dst + x, _mm512_i32gather_ps(_mm512_loadu_si512(xs + x), src, 4));
+    for (; x < w; x++) dst[x] = src[xs[x]];
+}
+
+/* The sum of p[0..n) in double, when every value is 0 or at least 2^-14 and the total is below
+ * 2^16: then every value and every partial sum (all >= 0 and <= the total) is a multiple of
+ * 2^-37 below 2^16, which a double holds exactly, so any order of addition gives the exact
+ * total, the same as the sequential loop. Returns 0 (sum unusable) otherwise. */
+LDS_AVX512 static int plane_sum_avx512(const float *p, size_t n, double *sum)
+{
+    __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd();
+    const __m512 lo = _mm512_set1_ps(0x1p-14f), zero = _mm512_setzero_ps();
+    __mmask16 bad = 0;
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 v = _mm512_loadu_ps(p + i);
+        bad |= ~(_mm512_cmp_ps_mask(v, lo, _CMP_GE_OQ) | _mm512_cmp_ps_mask(v, zero, _CMP_EQ_OQ));
+        a0 = _mm512_add_pd(a0, _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
+        a1 = _mm512_add_pd(a1, _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1)));
+    }
+    double t = _mm512_reduce_add_pd(_mm512_add_pd(a0, a1));
+    for (; i < n; i++) {
+        if (!(p[i] >= 0x1p-14f || p[i] == 0)) bad = 1;
+        t += p[i];
+    }
+    *sum = t;
+    return !bad && t < 65536.0;
+}
+
+/* brightness/contrast, clamp, noise, clamp (no gamma): the scalar loop's operations per pixel */
+LDS_AVX512 static void photometric_avx512(float *p, size_t n, float mu, float contr, float bright, float sigma,
+                                          uint64_t *noise_rng)
+{
+    const __m512 vmu = _mm512_set1_ps(mu), vc = _mm512_set1_ps(contr), vb = _mm512_set1_ps(bright);
+    const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.f);
+    const __m512 unit = _mm512_set1_ps(1.f / 65536.f), two = _mm512_set1_ps(2.f);
+    const float k = sigma * 1.7320508f; /* sqrt(12 / 4) */
+    const __m512 vk = _mm512_set1_ps(k);
+    const __m512i m16 = _mm512_set1_epi64(0xffff);
+    uint64_t s = *noise_rng;
+    /* lane j of the two counters holds the state of pixel i + j (first 8) and i + 8 + j */
+    __m512i c0 = _mm512_add_epi64(_mm512_set1_epi64((long long)s),
+                                  _mm512_mullo_epi64(_mm512_set1_epi64((long long)LDS_GOLDEN),
+                                                     _mm512_setr_epi64(1, 2, 3, 4, 5, 6, 7, 8)));
+    __m512i c1 = _mm512_add_epi64(c0, _mm512_set1_epi64((long long)(8 * LDS_GOLDEN)));
+    const __m512i step = _mm512_set1_epi64((long long)(16 * LDS_GOLDEN));
+    const __m512i k1 = _mm512_set1_epi64((long long)0xBF58476D1CE4E5B9ull);
+    const __m512i k2 = _mm512_set1_epi64((long long)0x94D049BB133111EBull);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 v = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(p + i), vmu), vc), vmu), vb);
+        v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), zero);
+        v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, one, _CMP_GT_OQ), one);
+        if (sigma > 0) {
+            __m256 h[2];
+            for (int half = 0; half < 2; half++) {
+                __m512i z = half ? c1 : c0;
+                z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)), k1);
+                z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)), k2);
+                z = _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
+                /* the four 16-bit parts summed as integers: exact, as the float sum is */
+                __m512i t = _mm512_add_epi64(
+                    _mm512_add_epi64(_mm512_and_si512(z, m16), _mm512_and_si512(_mm512_srli_epi64(z, 16), m16)),
+                    _mm512_add_epi64(_mm512_and_si512(_mm512_srli_epi64(z, 32), m16), _mm512_srli_epi64(z, 48)));
+                h[half] = _mm512_cvtepi64_ps(t);
+            }
+            c0 = _mm512_add_epi64(c0, step);
+            c1 = _mm512_add_epi64(c1, step);
+            __m512 sum = _mm512_insertf32x8(_mm512_castps256_ps512(h[0]), h[1], 1);
+            v = _mm512_add_ps(v, _mm512_mul_ps(vk, _mm512_sub_ps(_mm512_mul_ps(sum, unit), two)));
+            v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), zero);
+            v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, one, _CMP_GT_OQ), one);
+        }
+        _mm512_storeu_ps(p + i, v);
+    }
+    if (sigma > 0) s += (uint64_t)i * LDS_GOLDEN;
+    for (; i < n; i++) {
+        float v = (p[i] - mu) * contr + mu + bright;
+        v = v < 0 ? 0 : v > 1 ? 1 : v;
+        if (sigma > 0) {
+            uint64_t r = mix64(s += LDS_GOLDEN);
+            float sum = (float)(r & 0xffff) + (float)((r >> 16) & 0xffff) + (float)((r >> 32) & 0xffff) +
+                        (float)(r >> 48);
+            v += k * (sum * (1.f / 65536.f) - 2.f);
+        }
+        p[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+    }
+    *noise_rng = s;
+}
+#endif
+
+static int mask_is_empty(const uint8_t *m, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (m[i]) return 0;
+    return 1;
+}
+
 void lds_augment_defaults(lds_augment_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -80,13 +222,21 @@ void lds_augment(float *img, uint8_t *mask, int c, int h, int w, const lds_augme
             int v = y - (int)ty, sy = fv ? h - 1 - v : v;
             ys[y] = sy < 0 ? 0 : sy > h - 1 ? h - 1 : sy;
         }
+        int vec = use_avx512();
         for (int ch = 0; ch < c; ch++) {
             float *p = img + (size_t)ch * plane;
             memcpy(copy, p, sizeof(float) * plane);
+#ifdef LDS_AUG_AVX512
+            if (vec) {
+                for (int y = 0; y < h; y++) gather_row_avx512(p + (size_t)y * w, copy + (size_t)ys[y] * w, xs, w);
+                continue;
+            }
+#endif
             for (int y = 0; y < h; y++)
                 for (int x = 0; x < w; x++) p[(size_t)y * w + x] = copy[(size_t)ys[y] * w + xs[x]];
         }
-        if (mask) {
+        (void)vec;
+        if (mask && !mask_is_empty(mask, plane)) { /* an empty mask maps to itself */
             uint8_t *m = (uint8_t *)copy;
             memcpy(m, mask, plane);
             for (int y = 0; y < h; y++)
@@ -140,6 +290,20 @@ void lds_augment(float *img, uint8_t *mask, int c, int h, int w, const lds_augme
      * 16-bit uniforms from one draw (Irwin-Hall: near-Gaussian, unit variance after scaling)
      * instead of a Box-Muller with its log and cos. */
     if (bright == 0 && contr == 1 && gam == 1 && sigma == 0) return;
+#ifdef LDS_AUG_AVX512
+    if (gam == 1.f && use_avx512()) {
+        for (int ch = 0; ch < c; ch++) {
+            float *p = img + (size_t)ch * plane;
+            double mean;
+            if (!plane_sum_avx512(p, plane, &mean)) { /* not provably exact in any order */
+                mean = 0;
+                for (size_t i = 0; i < plane; i++) mean += p[i];
+            }
+            photometric_avx512(p, plane, (float)(mean / (double)plane), contr, bright, sigma, &noise_rng);
+        }
+        return;
+    }
+#endif
     enum { LUT = 1024 };
     float lut[LUT + 1];
     if (gam != 1.f)

@@ -6,6 +6,18 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define LO_BATCH_AVX512 1
+/* no FMA contraction: the vector loops must round as the scalar ones do (same batches) */
+#if defined(__GNUC__) && !defined(__clang__)
+#define LO_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl"), optimize("fp-contract=off")))
+#else
+#define LO_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
+#endif
+#endif
 
 typedef struct {
     float *img, *clean, *donor;
@@ -15,6 +27,7 @@ typedef struct {
 struct lo_batch_builder {
     lo_batch_spec spec;
     int threads;
+    int avx512;            /* the CPU has AVX-512 F/DQ/BW/VL: the vector loops below */
     slot_scratch *scratch; /* one per thread */
     lo_model_data norm;    /* mean/std in lo_ensemble_set_input's form */
 };
@@ -24,6 +37,11 @@ lo_batch_builder *lo_batch_builder_create(const lo_batch_spec *spec) {
     if (!bb) return NULL;
     bb->spec = *spec;
     bb->threads = spec->threads > 0 ? spec->threads : omp_get_max_threads();
+#ifdef LO_BATCH_AVX512
+    __builtin_cpu_init();
+    bb->avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+                 __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+#endif
     if (bb->threads < 1) bb->threads = 1;
     bb->scratch = calloc((size_t)bb->threads, sizeof *bb->scratch);
     const lo_bank *b = spec->bank;
@@ -60,8 +78,70 @@ void lo_batch_builder_free(lo_batch_builder *bb) {
     free(bb);
 }
 
+/* The slot's per-pixel passes, each bit-identical to the code it replaces: lo_bank_image
+ * (train_data.c) and lo_ensemble_set_input (model_infer.c) compute the same values scalar. */
+#ifdef LO_BATCH_AVX512
+LO_AVX512 static void bank_to_float_avx512(const uint8_t *s, float *dst, size_t n) {
+    const __m512 k = _mm512_set1_ps(1.0f / 255.0f);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(dst + i, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(s + i)))), k));
+    for (; i < n; i++) dst[i] = s[i] * (1.0f / 255.0f);
+}
+
+LO_AVX512 static void normalize_avx512(const float *src, float *dst, size_t n, float m, float is) {
+    const __m512 vm = _mm512_set1_ps(m), vi = _mm512_set1_ps(is);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(dst + i, _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(src + i), vm), vi));
+    for (; i < n; i++) dst[i] = (src[i] - m) * is;
+}
+#endif
+
+static void bank_image(const lo_batch_builder *bb, size_t i, float *dst) {
+#ifdef LO_BATCH_AVX512
+    if (bb->avx512) {
+        const lo_bank *b = bb->spec.bank;
+        size_t px = (size_t)b->c * b->h * b->w;
+        bank_to_float_avx512(b->img + i * px, dst, px);
+        return;
+    }
+#endif
+    lo_bank_image(bb->spec.bank, i, dst);
+}
+
+static void set_input(const lo_batch_builder *bb, lo_net *net, int slot, const float *image) {
+#ifdef LO_BATCH_AVX512
+    if (bb->avx512) {
+        int B, c, h, w;
+        lo_net_input_shape(net, &B, &c, &h, &w);
+        size_t plane = (size_t)h * w;
+        float *dst = lo_net_input(net) + (size_t)slot * c * plane;
+        for (int ch = 0; ch < c; ch++)
+            normalize_avx512(image + ch * plane, dst + ch * plane, plane, bb->norm.mean[ch], 1.0f / bb->norm.std[ch]);
+        return;
+    }
+#endif
+    lo_ensemble_set_input(net, &bb->norm, slot, image);
+}
+
+static int mask_empty(const uint8_t *m, size_t n) {
+    uint64_t acc = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v;
+        memcpy(&v, m + i, 8);
+        acc |= v;
+    }
+    for (; i < n; i++) acc |= m[i];
+    return acc == 0;
+}
+
 /* Defect mask at the map's resolution: a cell is a defect when any of its pixels is. */
 static void pool_any(const uint8_t *m, int h, int w, int mh, int mw, float *dst) {
+    if (mask_empty(m, (size_t)h * w)) {
+        for (int k = 0; k < mh * mw; k++) dst[k] = 0; /* a normal slot: nothing to pool */
+        return;
+    }
     for (int y = 0; y < mh; y++)
         for (int x = 0; x < mw; x++) {
             int y0 = y * h / mh, y1 = (y + 1) * h / mh, x0 = x * w / mw, x1 = (x + 1) * w / mw;
@@ -76,11 +156,26 @@ static void pool_any(const uint8_t *m, int h, int w, int mh, int mw, float *dst)
         }
 }
 
+static double thread_cpu_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* with a profile, the time since *t goes to *part and *t moves on */
+static void lap(lo_batch_parts *pr, double *part, double *t) {
+    if (!pr) return;
+    double now = thread_cpu_s();
+    *part += now - *t;
+    *t = now;
+}
+
 static void build_slot(const lo_batch_builder *bb, slot_scratch *sc, lo_net *net, int s, uint64_t rng,
-                       float *t_img, float *t_px, float *w_px) {
+                       float *t_img, float *t_px, float *w_px, lo_batch_parts *pr) {
     const lo_batch_spec *sp = &bb->spec;
     const lo_bank *b = sp->bank;
     size_t plane = (size_t)b->h * b->w;
+    double t = pr ? thread_cpu_s() : 0, t_start = t;
     double u = lo_rng_uniform(&rng);
     int real_defect = sp->na > 0 && u >= 0.5 && u < 0.8;
     int synthetic = u >= (sp->na > 0 ? 0.8 : 0.5);
@@ -88,18 +183,26 @@ static void build_slot(const lo_batch_builder *bb, slot_scratch *sc, lo_net *net
     int known = 1; /* pixel targets known for this slot */
     if (synthetic) {
         /* augment the clean base first, so defects are not tied to the canonical pose */
-        lo_bank_image(b, base, sc->clean);
+        bank_image(bb, base, sc->clean);
+        lap(pr, pr ? &pr->bank : NULL, &t);
         lds_augment(sc->clean, NULL, b->c, b->h, b->w, sp->aug, &rng);
-        lo_bank_image(b, sp->normals[lo_rng_int(&rng, (int)sp->nn)], sc->donor);
-        lo_train_make_defect(sc->img, sc->clean, sc->donor, sc->mask, b->c, b->h, b->w, &rng);
+        lap(pr, pr ? &pr->augment : NULL, &t);
+        bank_image(bb, sp->normals[lo_rng_int(&rng, (int)sp->nn)], sc->donor);
+        lap(pr, pr ? &pr->bank : NULL, &t);
+        lo_train_make_defect_timed(sc->img, sc->clean, sc->donor, sc->mask, b->c, b->h, b->w, &rng,
+                                   pr ? pr->defect : NULL, pr ? pr->defect_n : NULL);
+        if (pr) t = thread_cpu_s();
     } else {
-        lo_bank_image(b, base, sc->img);
+        bank_image(bb, base, sc->img);
         if (real_defect && b->mask && b->has_mask[base]) memcpy(sc->mask, b->mask + base * plane, plane);
         else memset(sc->mask, 0, plane);
         known = !real_defect || (b->mask && b->has_mask[base]);
+        lap(pr, pr ? &pr->bank : NULL, &t);
         lds_augment(sc->img, sc->mask, b->c, b->h, b->w, sp->aug, &rng);
+        lap(pr, pr ? &pr->augment : NULL, &t);
     }
-    lo_ensemble_set_input(net, &bb->norm, s, sc->img);
+    set_input(bb, net, s, sc->img);
+    lap(pr, pr ? &pr->normalize : NULL, &t);
     t_img[s] = (real_defect || synthetic) ? 1.0f : 0.0f;
     if (sp->mh > 0 && t_px && w_px) {
         size_t mplane = (size_t)sp->mh * sp->mw;
@@ -107,6 +210,14 @@ static void build_slot(const lo_batch_builder *bb, slot_scratch *sc, lo_net *net
         pool_any(sc->mask, b->h, b->w, sp->mh, sp->mw, tp);
         for (size_t k = 0; k < mplane; k++) wp[k] = known ? (tp[k] > 0 ? sp->pos_pixel_weight : 1.0f) : 0.0f;
     }
+    lap(pr, pr ? &pr->targets : NULL, &t);
+    if (pr) pr->total += t - t_start, pr->slots++;
+}
+
+static uint64_t slot_seed(uint64_t seed, int step, int s) {
+    uint64_t rng = seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(step + 1)) ^ (0xD1B54A32D192ED03ull * (uint64_t)(s + 1));
+    lo_rng_next(&rng); /* decorrelate neighbouring seeds */
+    return rng;
 }
 
 void lo_batch_build(lo_batch_builder *bb, lo_net *net, uint64_t seed, int step, float *t_img, float *t_px,
@@ -115,9 +226,15 @@ void lo_batch_build(lo_batch_builder *bb, lo_net *net, uint64_t seed, int step, 
     lo_net_input_shape(net, &B, &c, &h, &w);
     /* Slots are independent tasks of uneven cost (synthetic ones do twice the work): dynamic. */
 #pragma omp parallel for num_threads(bb->threads) schedule(dynamic, 1)
-    for (int s = 0; s < B; s++) {
-        uint64_t rng = seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(step + 1)) ^ (0xD1B54A32D192ED03ull * (uint64_t)(s + 1));
-        lo_rng_next(&rng); /* decorrelate neighbouring seeds */
-        build_slot(bb, &bb->scratch[omp_get_thread_num()], net, s, rng, t_img, t_px, w_px);
-    }
+    for (int s = 0; s < B; s++)
+        build_slot(bb, &bb->scratch[omp_get_thread_num()], net, s, slot_seed(seed, step, s), t_img, t_px, w_px, NULL);
+}
+
+void lo_batch_profile(lo_batch_builder *bb, lo_net *net, uint64_t seed, int first, int steps, float *t_img,
+                      float *t_px, float *w_px, lo_batch_parts *parts) {
+    int B, c, h, w;
+    lo_net_input_shape(net, &B, &c, &h, &w);
+    for (int step = first; step < first + steps; step++)
+        for (int s = 0; s < B; s++)
+            build_slot(bb, &bb->scratch[0], net, s, slot_seed(seed, step, s), t_img, t_px, w_px, parts);
 }

@@ -8,9 +8,7 @@
  * same whatever the thread count, and the slots are built in parallel (OpenMP over slots, each
  * thread with its own scratch images made once here).
  *
- * Measured (bench/train_loader, cookies 160x224, batch 16): building one batch serially costs
- * 77-94 ms of CPU, as much as the forward/backward/update's 105 ms; on 2 threads it takes about
- * half the wall time. */
+ * Measured: see bench/train_loader (per-part costs with lo_batch_profile). */
 #ifndef LOOKOUT_TRAIN_BATCH_H
 #define LOOKOUT_TRAIN_BATCH_H
 
@@ -39,5 +37,28 @@ void lo_batch_builder_free(lo_batch_builder *bb);
  * and w_px[B][mh][mw] (0 where the slot's mask is unknown: a real anomaly without a mask). */
 void lo_batch_build(lo_batch_builder *bb, lo_net *net, uint64_t seed, int step, float *t_img, float *t_px,
                     float *w_px);
+
+/* Where a batch's building time goes: thread CPU seconds per part, summed over the slots built
+ * by lo_batch_profile (bench/train_loader prints them). */
+typedef struct {
+    double bank;                   /* uint8 bank -> float (base image, and the donor of synthetic slots) */
+    double augment;                /* lds_augment */
+    double defect[LDS_SYNTH_KINDS];/* lo_train_make_defect's tries, by kind (copy, paste, visible-change mask) */
+    int defect_n[LDS_SYNTH_KINDS]; /* tries of each kind */
+    double normalize;              /* into the net's input */
+    double targets;                /* pool_any and the pixel weights */
+    double total;                  /* the whole slot */
+    int slots;
+} lo_batch_parts;
+
+/* lo_batch_build for steps [first, first + steps), serially on the calling thread with timers
+ * around each part; adds to *parts. The batches are the same as lo_batch_build's. */
+void lo_batch_profile(lo_batch_builder *bb, lo_net *net, uint64_t seed, int first, int steps, float *t_img,
+                      float *t_px, float *w_px, lo_batch_parts *parts);
+
+/* lo_train_make_defect, adding each try's thread CPU time to kind_s[kind] and counting it in
+ * kind_n[kind] (both may be NULL: untimed). */
+int lo_train_make_defect_timed(float *img, const float *clean, const float *donor, uint8_t *mask, int c, int h,
+                               int w, uint64_t *rng, double *kind_s, int *kind_n);
 
 #endif
