@@ -47,12 +47,21 @@ static inline uint64_t mix64(uint64_t z)
 #define LDS_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
 #endif
 
-/* p[x] = src[xs[x]] for one row */
+/* p[x] = src[xs[x]] for one row. xs is a clamped x -> x - t or x -> w - 1 - (x - t): monotonic
+ * with steps of 0 or 1, so a block of 16 whose ends are 15 apart is a plain run (a load) or a
+ * reversed one (a load and a lane reversal); only the blocks at a clamped edge need a gather. */
 LDS_AVX512 static void gather_row_avx512(float *dst, const float *src, const int *xs, int w)
 {
+    const __m512i rev = _mm512_setr_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
     int x = 0;
-    for (; x + 16 <= w; x += 16)
-        _mm512_storeu_ps(dst + x, _mm512_i32gather_ps(_mm512_loadu_si512(xs + x), src, 4));
+    for (; x + 16 <= w; x += 16) {
+        int a = xs[x], b = xs[x + 15];
+        __m512 v;
+        if (b - a == 15) v = _mm512_loadu_ps(src + a);
+        else if (a - b == 15) v = _mm512_permutexvar_ps(rev, _mm512_loadu_ps(src + b));
+        else v = _mm512_i32gather_ps(_mm512_loadu_si512(xs + x), src, 4);
+        _mm512_storeu_ps(dst + x, v);
+    }
     for (; x < w; x++) dst[x] = src[xs[x]];
 }
 
@@ -90,7 +99,9 @@ LDS_AVX512 static void photometric_avx512(float *p, size_t n, float mu, float co
     const __m512 unit = _mm512_set1_ps(1.f / 65536.f), two = _mm512_set1_ps(2.f);
     const float k = sigma * 1.7320508f; /* sqrt(12 / 4) */
     const __m512 vk = _mm512_set1_ps(k);
-    const __m512i m16 = _mm512_set1_epi64(0xffff);
+    const __m512i flip16 = _mm512_set1_epi16((short)0x8000), ones16 = _mm512_set1_epi16(1);
+    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512 bias = _mm512_set1_ps(131072.f);
     uint64_t s = *noise_rng;
     /* lane j of the two counters holds the state of pixel i + j (first 8) and i + 8 + j */
     __m512i c0 = _mm512_add_epi64(_mm512_set1_epi64((long long)s),
@@ -103,27 +114,27 @@ LDS_AVX512 static void photometric_avx512(float *p, size_t n, float mu, float co
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
         __m512 v = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(p + i), vmu), vc), vmu), vb);
-        v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), zero);
-        v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, one, _CMP_GT_OQ), one);
+        /* max(0, v) is `v < 0 ? 0 : v` exactly (the second operand comes back for NaN and for
+         * equal zeros, so -0 and NaN pass through); min(1, v) likewise */
+        v = _mm512_min_ps(one, _mm512_max_ps(zero, v));
         if (sigma > 0) {
-            __m256 h[2];
+            __m512i t[2];
             for (int half = 0; half < 2; half++) {
                 __m512i z = half ? c1 : c0;
                 z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)), k1);
                 z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)), k2);
                 z = _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
-                /* the four 16-bit parts summed as integers: exact, as the float sum is */
-                __m512i t = _mm512_add_epi64(
-                    _mm512_add_epi64(_mm512_and_si512(z, m16), _mm512_and_si512(_mm512_srli_epi64(z, 16), m16)),
-                    _mm512_add_epi64(_mm512_and_si512(_mm512_srli_epi64(z, 32), m16), _mm512_srli_epi64(z, 48)));
-                h[half] = _mm512_cvtepi64_ps(t);
+                /* the four 16-bit parts summed as integers (exact, as the float sum is): offset
+                 * to signed for madd's pairwise sums, then the two 32-bit halves of each lane */
+                __m512i q = _mm512_madd_epi16(_mm512_xor_si512(z, flip16), ones16);
+                t[half] = _mm512_add_epi32(q, _mm512_srli_epi64(q, 32));
             }
             c0 = _mm512_add_epi64(c0, step);
             c1 = _mm512_add_epi64(c1, step);
-            __m512 sum = _mm512_insertf32x8(_mm512_castps256_ps512(h[0]), h[1], 1);
+            /* the low 32 bits of each lane: pixel sums - 131072, 16 pixels in order */
+            __m512 sum = _mm512_add_ps(_mm512_cvtepi32_ps(_mm512_permutex2var_epi32(t[0], evens, t[1])), bias);
             v = _mm512_add_ps(v, _mm512_mul_ps(vk, _mm512_sub_ps(_mm512_mul_ps(sum, unit), two)));
-            v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), zero);
-            v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, one, _CMP_GT_OQ), one);
+            v = _mm512_min_ps(one, _mm512_max_ps(zero, v));
         }
         _mm512_storeu_ps(p + i, v);
     }

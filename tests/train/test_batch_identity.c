@@ -8,7 +8,8 @@
  *    with the recipe's augmentation, on 2 threads, and the same on 1 thread (must be equal);
  *  - a fold without anomalies (half of the slots synthetic);
  *  - a generated bank of an odd size (37x53, 1 and 3 channels) so vector tails are exercised;
- *  - lds_augment with dataset/'s default settings (rotation, scale, gamma: the bilinear pass) and
+ *  - lds_augment with dataset/'s default settings (rotation, scale, gamma: the bilinear pass), with
+ *    the recipe's on awkward shapes and values (the vector paths and their fallbacks), and
  *    every lds_synth_defect kind, with and without a donor, called directly.
  * Run with --print to print the hashes instead of checking them. */
 #include "train/train_batch.h"
@@ -223,6 +224,29 @@ static void direct_case(void) {
         ha = fnv(fnv(ha, img, (size_t)c * h * h * sizeof(float)), &rng, sizeof rng);
     }
     expect("lds_augment defaults", ha, 0x4c3fa5483afb5165ull);
+    /* the recipe's settings (the vector paths) on awkward inputs: odd widths, a 1-pixel-short
+     * vector, values too small for the mean's exact parallel sum, and a sum too large for it */
+    lds_augment_config rec;
+    lo_train_augment_config(&rec);
+    static const int shapes[][3] = {{3, 45, 61}, {1, 17, 16}, {2, 5, 100}, {1, 320, 448}};
+    uint64_t hr = FNV0;
+    for (int k = 0; k < 4; k++) {
+        int sc = shapes[k][0], sh = shapes[k][1], sw = shapes[k][2];
+        size_t spl = (size_t)sh * sw, spx = (size_t)sc * spl;
+        float *im = malloc(spx * sizeof(float));
+        uint8_t *mk = malloc(spl);
+        for (uint64_t s = 1; s <= 6; s++) {
+            uint64_t rr = s * 5 + (uint64_t)k;
+            for (size_t i = 0; i < spx; i++)
+                im[i] = k == 3 ? 1.0f : s == 2 ? (float)(lo_rng_next(&rr) % 1000) * 1e-7f : (float)(lo_rng_next(&rr) % 256) / 255.0f;
+            for (size_t i = 0; i < spl; i++) mk[i] = (uint8_t)(s & 1 ? (i / 7) % 5 == 0 : 0);
+            uint64_t rng = s;
+            lds_augment(im, s < 5 ? mk : NULL, sc, sh, sw, &rec, &rng);
+            hr = fnv(fnv(fnv(hr, im, spx * sizeof(float)), mk, spl), &rng, sizeof rng);
+        }
+        free(im), free(mk);
+    }
+    expect("lds_augment recipe", hr, 0x86970ffba1e80f23ull);
     uint64_t hs = FNV0;
     for (int kind = 0; kind < LDS_SYNTH_KINDS; kind++)
         for (uint64_t s = 1; s <= 12; s++) {
