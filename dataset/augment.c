@@ -65,6 +65,35 @@ LDS_AVX512 static void gather_row_avx512(float *dst, const float *src, const int
     for (; x < w; x++) dst[x] = src[xs[x]];
 }
 
+/* One plane through the index tables, dst[y][x] = src[ys[y]][xs[x]] (dst a separate buffer),
+ * summing what it writes as plane_sum_avx512 does; returns the same exactness verdict. */
+LDS_AVX512 static int gather_plane_sum_avx512(float *dst, const float *src, const int *xs, const int *ys, int h,
+                                              int w, double *sum)
+{
+    __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd();
+    const __m512 lo = _mm512_set1_ps(0x1p-14f), zero = _mm512_setzero_ps();
+    __mmask16 bad = 0;
+    double t = 0;
+    for (int y = 0; y < h; y++) {
+        float *d = dst + (size_t)y * w;
+        gather_row_avx512(d, src + (size_t)ys[y] * w, xs, w);
+        int x = 0;
+        for (; x + 16 <= w; x += 16) {
+            __m512 v = _mm512_loadu_ps(d + x); /* just written: in L1 */
+            bad |= ~(_mm512_cmp_ps_mask(v, lo, _CMP_GE_OQ) | _mm512_cmp_ps_mask(v, zero, _CMP_EQ_OQ));
+            a0 = _mm512_add_pd(a0, _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
+            a1 = _mm512_add_pd(a1, _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1)));
+        }
+        for (; x < w; x++) {
+            if (!(d[x] >= 0x1p-14f || d[x] == 0)) bad = 1;
+            t += d[x];
+        }
+    }
+    t += _mm512_reduce_add_pd(_mm512_add_pd(a0, a1));
+    *sum = t;
+    return !bad && t < 65536.0;
+}
+
 /* The sum of p[0..n) in double, when every value is 0 or at least 2^-14 and the total is below
  * 2^16: then every value and every partial sum (all >= 0 and <= the total) is a multiple of
  * 2^-37 below 2^16, which a double holds exactly, so any order of addition gives the exact
@@ -91,8 +120,8 @@ LDS_AVX512 static int plane_sum_avx512(const float *p, size_t n, double *sum)
 }
 
 /* brightness/contrast, clamp, noise, clamp (no gamma): the scalar loop's operations per pixel */
-LDS_AVX512 static void photometric_avx512(float *p, size_t n, float mu, float contr, float bright, float sigma,
-                                          uint64_t *noise_rng)
+LDS_AVX512 static void photometric_avx512(const float *src, float *p, size_t n, float mu, float contr, float bright,
+                                          float sigma, uint64_t *noise_rng)
 {
     const __m512 vmu = _mm512_set1_ps(mu), vc = _mm512_set1_ps(contr), vb = _mm512_set1_ps(bright);
     const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.f);
@@ -113,7 +142,7 @@ LDS_AVX512 static void photometric_avx512(float *p, size_t n, float mu, float co
     const __m512i k2 = _mm512_set1_epi64((long long)0x94D049BB133111EBull);
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        __m512 v = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(p + i), vmu), vc), vmu), vb);
+        __m512 v = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(src + i), vmu), vc), vmu), vb);
         /* max(0, v) is `v < 0 ? 0 : v` exactly (the second operand comes back for NaN and for
          * equal zeros, so -0 and NaN pass through); min(1, v) likewise */
         v = _mm512_min_ps(one, _mm512_max_ps(zero, v));
@@ -140,7 +169,7 @@ LDS_AVX512 static void photometric_avx512(float *p, size_t n, float mu, float co
     }
     if (sigma > 0) s += (uint64_t)i * LDS_GOLDEN;
     for (; i < n; i++) {
-        float v = (p[i] - mu) * contr + mu + bright;
+        float v = (src[i] - mu) * contr + mu + bright;
         v = v < 0 ? 0 : v > 1 ? 1 : v;
         if (sigma > 0) {
             uint64_t r = mix64(s += LDS_GOLDEN);
@@ -213,6 +242,7 @@ void lds_augment(float *img, uint8_t *mask, int c, int h, int w, const lds_augme
     a10 = (fv ? -1.f : 1.f) * m10;
     a11 = (fv ? -1.f : 1.f) * m11;
     int identity = !fh && !fv && !k90 && tx == 0 && ty == 0 && ang == 0 && sc == 1;
+    int photometric = !(bright == 0 && contr == 1 && gam == 1 && sigma == 0);
 
     const size_t plane = (size_t)h * (size_t)w;
     /* Flips and whole-pixel shifts only (no rotation, scale or 90° turn): every output pixel
@@ -234,18 +264,35 @@ void lds_augment(float *img, uint8_t *mask, int c, int h, int w, const lds_augme
             ys[y] = sy < 0 ? 0 : sy > h - 1 ? h - 1 : sy;
         }
         int vec = use_avx512();
-        for (int ch = 0; ch < c; ch++) {
-            float *p = img + (size_t)ch * plane;
-            memcpy(copy, p, sizeof(float) * plane);
 #ifdef LDS_AUG_AVX512
-            if (vec) {
-                for (int y = 0; y < h; y++) gather_row_avx512(p + (size_t)y * w, copy + (size_t)ys[y] * w, xs, w);
-                continue;
+        if (vec && photometric && gam == 1.f) {
+            /* two passes a channel instead of four (copy, gather, sum, photometric): gather into
+             * the scratch plane while summing, then the photometric pass back into the image;
+             * channels in order, so the noise stream is consumed as below */
+            for (int ch = 0; ch < c; ch++) {
+                float *p = img + (size_t)ch * plane;
+                double mean;
+                if (!gather_plane_sum_avx512(copy, p, xs, ys, h, w, &mean)) {
+                    mean = 0; /* not provably exact in any order: the sequential sum */
+                    for (size_t i = 0; i < plane; i++) mean += copy[i];
+                }
+                photometric_avx512(copy, p, plane, (float)(mean / (double)plane), contr, bright, sigma, &noise_rng);
             }
+            photometric = 0; /* done */
+        } else
 #endif
-            for (int y = 0; y < h; y++)
-                for (int x = 0; x < w; x++) p[(size_t)y * w + x] = copy[(size_t)ys[y] * w + xs[x]];
-        }
+            for (int ch = 0; ch < c; ch++) {
+                float *p = img + (size_t)ch * plane;
+                memcpy(copy, p, sizeof(float) * plane);
+#ifdef LDS_AUG_AVX512
+                if (vec) {
+                    for (int y = 0; y < h; y++) gather_row_avx512(p + (size_t)y * w, copy + (size_t)ys[y] * w, xs, w);
+                    continue;
+                }
+#endif
+                for (int y = 0; y < h; y++)
+                    for (int x = 0; x < w; x++) p[(size_t)y * w + x] = copy[(size_t)ys[y] * w + xs[x]];
+            }
         (void)vec;
         if (mask && !mask_is_empty(mask, plane)) { /* an empty mask maps to itself */
             uint8_t *m = (uint8_t *)copy;
@@ -300,7 +347,7 @@ void lds_augment(float *img, uint8_t *mask, int c, int h, int w, const lds_augme
      * every training image of every step, so gamma is a table and the noise is a sum of four
      * 16-bit uniforms from one draw (Irwin-Hall: near-Gaussian, unit variance after scaling)
      * instead of a Box-Muller with its log and cos. */
-    if (bright == 0 && contr == 1 && gam == 1 && sigma == 0) return;
+    if (!photometric) return;
 #ifdef LDS_AUG_AVX512
     if (gam == 1.f && use_avx512()) {
         for (int ch = 0; ch < c; ch++) {
@@ -310,7 +357,7 @@ void lds_augment(float *img, uint8_t *mask, int c, int h, int w, const lds_augme
                 mean = 0;
                 for (size_t i = 0; i < plane; i++) mean += p[i];
             }
-            photometric_avx512(p, plane, (float)(mean / (double)plane), contr, bright, sigma, &noise_rng);
+            photometric_avx512(p, p, plane, (float)(mean / (double)plane), contr, bright, sigma, &noise_rng);
         }
         return;
     }

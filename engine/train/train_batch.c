@@ -138,13 +138,15 @@ static int mask_empty(const uint8_t *m, size_t n) {
 
 /* Defect mask at the map's resolution: a cell is a defect when any of its pixels is. */
 static void pool_any(const uint8_t *m, int h, int w, int mh, int mw, float *dst) {
-    if (mask_empty(m, (size_t)h * w)) {
-        for (int k = 0; k < mh * mw; k++) dst[k] = 0; /* a normal slot: nothing to pool */
-        return;
-    }
-    for (int y = 0; y < mh; y++)
+    for (int y = 0; y < mh; y++) {
+        int y0 = y * h / mh, y1 = (y + 1) * h / mh;
+        /* defects are local: most bands of rows are empty (all of them in a normal slot) */
+        if (mask_empty(m + (size_t)y0 * w, (size_t)(y1 - y0) * w)) {
+            for (int x = 0; x < mw; x++) dst[y * mw + x] = 0;
+            continue;
+        }
         for (int x = 0; x < mw; x++) {
-            int y0 = y * h / mh, y1 = (y + 1) * h / mh, x0 = x * w / mw, x1 = (x + 1) * w / mw;
+            int x0 = x * w / mw, x1 = (x + 1) * w / mw;
             float v = 0;
             for (int yy = y0; yy < y1 && !v; yy++)
                 for (int xx = x0; xx < x1; xx++)
@@ -154,6 +156,7 @@ static void pool_any(const uint8_t *m, int h, int w, int mh, int mw, float *dst)
                     }
             dst[y * mw + x] = v;
         }
+    }
 }
 
 static double thread_cpu_s(void) {
