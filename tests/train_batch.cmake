@@ -6,3 +6,6 @@ target_link_libraries(test_batch_identity PRIVATE lookout_engine lookout_warning
 target_compile_definitions(test_batch_identity PRIVATE LO_SHARED_DATA="${LO_SHARED_DATA}")
 add_test(NAME test_batch_identity COMMAND test_batch_identity)
 set_tests_properties(test_batch_identity PROPERTIES LABELS train TIMEOUT 300)
+# the same hashes from the scalar loops (what a CPU without AVX-512 runs)
+add_test(NAME test_batch_identity_scalar COMMAND test_batch_identity)
+set_tests_properties(test_batch_identity_scalar PROPERTIES LABELS train TIMEOUT 300 ENVIRONMENT "LOOKOUT_KERNELS=ref")

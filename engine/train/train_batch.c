@@ -3,6 +3,8 @@
 
 #include "train_infer.h"
 
+#include "kernels.h"
+
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +29,7 @@ typedef struct {
 struct lo_batch_builder {
     lo_batch_spec spec;
     int threads;
-    int avx512;            /* the CPU has AVX-512 F/DQ/BW/VL: the vector loops below */
+    int avx512;            /* the vector loops below (else the scalar code they match) */
     slot_scratch *scratch; /* one per thread */
     lo_model_data norm;    /* mean/std in lo_ensemble_set_input's form */
 };
@@ -38,9 +40,7 @@ lo_batch_builder *lo_batch_builder_create(const lo_batch_spec *spec) {
     bb->spec = *spec;
     bb->threads = spec->threads > 0 ? spec->threads : omp_get_max_threads();
 #ifdef LO_BATCH_AVX512
-    __builtin_cpu_init();
-    bb->avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-                 __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+    bb->avx512 = lk_path_get() == LK_PATH_AVX512; /* the CPU has it and LOOKOUT_KERNELS allows it */
 #endif
     if (bb->threads < 1) bb->threads = 1;
     bb->scratch = calloc((size_t)bb->threads, sizeof *bb->scratch);

@@ -9,6 +9,7 @@
 #include "train_internal.h"
 
 #include "dataset.h"
+#include "kernels.h"
 
 #include <math.h>
 #include <string.h>
@@ -63,13 +64,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) static int keep_vi
 
 static int keep_visible(uint8_t *mask, const float *img, const float *clean, int c, size_t plane) {
 #ifdef LO_DEFECT_AVX512
-    static int avx512 = -1;
-    if (avx512 < 0) {
-        __builtin_cpu_init();
-        avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                 __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
-    }
-    if (avx512) return keep_visible_avx512(mask, img, clean, c, plane);
+    if (lk_path_get() == LK_PATH_AVX512) return keep_visible_avx512(mask, img, clean, c, plane);
 #endif
     return keep_visible_scalar(mask, img, clean, c, plane, 0);
 }
