@@ -8,8 +8,10 @@
  *   (ii)  the batch building alone,
  *   (iii) forward/backward/update alone on a fixed batch,
  * and prints the share of the step spent building; then (ii) and (i) again with the batch built
- * on both cores by lo_batch_build (engine/train/train_batch.c). Process CPU time is printed too:
- * it stays meaningful when other jobs share the cores.
+ * on both cores by lo_batch_build (engine/train/train_batch.c); then where the building time
+ * goes, part by part (lo_batch_profile: bank -> float, augmentation, each synthetic defect kind,
+ * normalization, pixel targets; thread CPU time, serially, the same batches). Process CPU time
+ * is printed too: it stays meaningful when other jobs share the cores.
  * Usage: train_loader [SHARED_DATA_DIR] [STEPS] */
 #include "train/train_batch.h"
 #include "train/train_data.h"
@@ -136,6 +138,8 @@ int main(int argc, char **argv)
     qsort(tk, steps, sizeof(double), cmp_d);
     qsort(ts, steps, sizeof(double), cmp_d);
     double mb = tb[steps / 2], mk = tk[steps / 2], ms = ts[steps / 2];
+    /* minimums too: other jobs on the cores only add time, so min/min is the share on an idle box */
+    double nb = tb[0], ns = ts[0];
 
     /* the same with the parallel builder */
     double cpu_pb = 0, cpu_ps = 0;
@@ -158,18 +162,20 @@ int main(int argc, char **argv)
     lo_batch_builder_free(serial);
     qsort(tb, steps, sizeof(double), cmp_d);
     qsort(ts, steps, sizeof(double), cmp_d);
-    double pb = tb[steps / 2], ps = ts[steps / 2];
+    double pb = tb[steps / 2], ps = ts[steps / 2], npb = tb[0], nps = ts[0];
     printf("train_loader: cookies train, %zu images banked at %dx%d in %.2f s; batch %d, %d threads, %d steps each\n",
            n, w, h, t_bank, BATCH, threads, steps);
     printf("  (i)   whole step:              median %7.1f ms  (CPU %.1f ms/step)\n", 1e3 * ms, 1e3 * cpu_s / steps);
     printf("  (ii)  batch building alone:    median %7.1f ms  (CPU %.1f ms/step, 1 thread)\n", 1e3 * mb,
            1e3 * cpu_b / steps);
     printf("  (iii) forward/backward/update: median %7.1f ms  (CPU %.1f ms/step)\n", 1e3 * mk, 1e3 * cpu_k / steps);
-    printf("  batch building is %.1f %% of the step (median build / median step)\n", 100.0 * mb / ms);
+    printf("  batch building is %.1f %% of the step (median build / median step; %.1f %% by minimums, %.1f / %.1f ms)\n",
+           100.0 * mb / ms, 100.0 * nb / ns, 1e3 * nb, 1e3 * ns);
     printf("  with lo_batch_build on %d threads:\n", threads);
     printf("  (i)   whole step:              median %7.1f ms  (CPU %.1f ms/step)\n", 1e3 * ps, 1e3 * cpu_ps / steps);
     printf("  (ii)  batch building alone:    median %7.1f ms  (CPU %.1f ms/step)\n", 1e3 * pb, 1e3 * cpu_pb / steps);
-    printf("  batch building is %.1f %% of the step\n", 100.0 * pb / ps);
+    printf("  batch building is %.1f %% of the step (%.1f %% by minimums, %.1f / %.1f ms)\n", 100.0 * pb / ps,
+           100.0 * npb / nps, 1e3 * npb, 1e3 * nps);
     static const char *const kind_names[LDS_SYNTH_KINDS] = {"cutpaste", "scar", "perlin", "patch", "erase", "blotch"};
     double per = 1e3 / steps; /* ms of CPU per batch */
     printf("  per part (1 thread, thread CPU ms per batch of %d, %d slots in all):\n", BATCH, parts.slots);
