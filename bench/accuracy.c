@@ -9,7 +9,10 @@
  * gives the same verdicts.
  *
  *   accuracy [--data DIR] [--work DIR] [--only a,b] [--threads N] [--budget S] [--seed N]
- *            [--arch NAME] [--prepare-only]
+ *            [--arch NAME] [--steps N] [--normal-only] [--prepare-only]
+ *
+ * --steps caps the steps per member (with a large --budget the run no longer depends on the box's
+ * load: recipe comparisons); --normal-only trains on normal images alone (accuracy_protocol.c).
  */
 #define _GNU_SOURCE
 #include "accuracy_protocol.h"
@@ -117,7 +120,7 @@ static int detect_folder(lo_model *m, const char *folder, score_list *out) {
 int main(int argc, char **argv) {
     const char *data = LO_SHARED_DATA_DIR, *only = NULL, *arch = NULL;
     char work[4096] = "";
-    int threads = 2, prepare_only = 0;
+    int threads = 2, prepare_only = 0, max_steps = 0, normal_only = 0;
     double budget = 0;
     unsigned long long seed = 0;
     for (int i = 1; i < argc; i++) {
@@ -128,10 +131,12 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--budget") && i + 1 < argc) budget = atof(argv[++i]);
         else if (!strcmp(argv[i], "--seed") && i + 1 < argc) seed = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--arch") && i + 1 < argc) arch = argv[++i];
+        else if (!strcmp(argv[i], "--steps") && i + 1 < argc) max_steps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--prepare-only")) prepare_only = 1;
+        else if (!strcmp(argv[i], "--normal-only")) normal_only = 1;
         else {
             fprintf(stderr, "usage: %s [--data DIR] [--work DIR] [--only name,name] [--threads N] [--budget S] "
-                            "[--seed N] [--arch NAME] [--prepare-only]\n", argv[0]);
+                            "[--seed N] [--arch NAME] [--steps N] [--normal-only] [--prepare-only]\n", argv[0]);
             return 2;
         }
     }
@@ -163,7 +168,7 @@ int main(int argc, char **argv) {
         snprintf(model_dir, sizeof model_dir, "%s/%s/model", work, sp->name);
         snprintf(log_path, sizeof log_path, "%s/%s/train.log", work, sp->name);
         acc_split_counts cnt;
-        if (acc_protocol_prepare(src, sp->max_train_normal, dsrc_train, dsrc_test, &cnt, err, sizeof err) != 0) {
+        if (acc_protocol_prepare(src, sp->max_train_normal, normal_only, dsrc_train, dsrc_test, &cnt, err, sizeof err) != 0) {
             printf("| %s | protocol failed: %s |\n", sp->name, err);
             failures++;
             continue;
@@ -184,7 +189,7 @@ int main(int argc, char **argv) {
         FILE *log = fopen(log_path, "w");
         lo_train_request req = {.train_dir = ds_train, .test_dir = separate ? ds_test : NULL,
                                 .model_dir = model_dir, .seed = seed, .threads = threads,
-                                .time_budget_s = budget, .log = log, .progress = on_progress, .arch = arch};
+                                .time_budget_s = budget, .max_steps = max_steps, .log = log, .progress = on_progress, .arch = arch};
         lo_train_result res;
         lo_train_error terr;
         fprintf(stderr, "%s:\n", sp->name);

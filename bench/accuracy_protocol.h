@@ -10,8 +10,9 @@ typedef struct {
 } acc_split_counts;
 
 /* Builds train_dir and test_dir as ImageFolder trees of symlinks into data_dir (which must hold
- * manifest.csv). max_train_normal: 0 = keep all. 0 on success, -1 with err. */
-int acc_protocol_prepare(const char *data_dir, int max_train_normal, const char *train_dir, const char *test_dir,
-                         acc_split_counts *counts, char *err, size_t errlen);
+ * manifest.csv). max_train_normal: 0 = keep all. normal_only: the normal-only protocol (see
+ * accuracy_protocol.c). 0 on success, -1 with err. */
+int acc_protocol_prepare(const char *data_dir, int max_train_normal, int normal_only, const char *train_dir,
+                         const char *test_dir, acc_split_counts *counts, char *err, size_t errlen);
 
 #endif
