@@ -97,6 +97,7 @@ static cJSON *meta_to_json(const lo_model_data *md) {
         cJSON_AddItemToArray(cls, c);
     }
     cJSON_AddNumberToObject(m, "members", md->n_members);
+    if (md->flip_average) cJSON_AddBoolToObject(m, "flip_average", 1);
     cJSON_AddNumberToObject(m, "params", (double)md->n_params);
     cJSON_AddNumberToObject(m, "state", (double)md->n_state);
     cJSON_AddStringToObject(m, "recipe", md->recipe);
@@ -266,6 +267,10 @@ static int meta_from_json(const cJSON *m, lo_model_data *md, const char *what, l
         snprintf(md->class_names[k], sizeof md->class_names[k], "%s", nm->valuestring);
     }
     if (json_int(m, "members", 1, LO_MODEL_MAX_MEMBERS, &md->n_members, what, err)) return -1;
+    /* optional (absent in files written before it): the score averages the mirror image's */
+    const cJSON *fa = cJSON_GetObjectItemCaseSensitive(m, "flip_average");
+    if (fa && !cJSON_IsBool(fa)) return fail(err, "model file %s: field \"flip_average\" must be a boolean", what);
+    md->flip_average = cJSON_IsTrue(fa);
     const cJSON *np = cJSON_GetObjectItemCaseSensitive(m, "params");
     const cJSON *ns = cJSON_GetObjectItemCaseSensitive(m, "state");
     if (!cJSON_IsNumber(np) || !cJSON_IsNumber(ns) || np->valuedouble < 1 || np->valuedouble > 1e9 ||

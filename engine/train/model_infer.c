@@ -93,16 +93,46 @@ int lo_ensemble_check(lo_net *net, const lo_model_data *md, char *err, size_t er
     return 0;
 }
 
-void lo_ensemble_accumulate(lo_net *net, const lo_model_data *md, int n, int member, float *score,
-                            float *map) {
+void lo_flip_input(lo_net *net) {
+    int b, c, h, w;
+    lo_net_input_shape(net, &b, &c, &h, &w);
+    float *x = lo_net_input(net);
+    for (size_t r = 0, rows = (size_t)b * c * h; r < rows; r++) {
+        float *row = x + r * w;
+        for (int i = 0, j = w - 1; i < j; i++, j--) {
+            float t = row[i];
+            row[i] = row[j];
+            row[j] = t;
+        }
+    }
+}
+
+/* Adds weight * (one forward's outputs) into score[n] and map[n][mh][mw]; mirrored: the map is
+ * mirrored back first. */
+static void add_outputs(lo_net *net, const lo_model_data *md, int n, float weight, int mirrored, int overwrite,
+                        float *score, float *map) {
     int d[4];
-    int si = md->has_map ? 1 : 0;
-    const float *s = lo_net_output(net, si, d);
-    for (int i = 0; i < n; i++) score[i] = (member ? score[i] : 0) + s[i] / (float)md->n_members;
-    if (md->has_map && map) {
-        const float *m = lo_net_output(net, 0, d);
-        size_t cnt = (size_t)n * d[2] * d[3];
-        for (size_t i = 0; i < cnt; i++) map[i] = (member ? map[i] : 0) + m[i] / (float)md->n_members;
+    const float *s = lo_net_output(net, md->has_map ? 1 : 0, d);
+    for (int i = 0; i < n; i++) score[i] = (overwrite ? 0 : score[i]) + s[i] * weight;
+    if (!md->has_map || !map) return;
+    const float *m = lo_net_output(net, 0, d);
+    int mw = d[3];
+    size_t rows = (size_t)n * d[2];
+    for (size_t r = 0; r < rows; r++)
+        for (int x = 0; x < mw; x++)
+            map[r * mw + x] = (overwrite ? 0 : map[r * mw + x]) + m[r * mw + (mirrored ? mw - 1 - x : x)] * weight;
+}
+
+void lo_ensemble_member_pass(lo_net *net, const lo_model_data *md, int n, int member, float *score, float *map,
+                             void (*forward)(lo_net *)) {
+    int passes = md->flip_average ? 2 : 1;
+    float weight = 1.0f / (float)(md->n_members * passes);
+    forward(net);
+    add_outputs(net, md, n, weight, 0, member == 0, score, map);
+    if (passes == 2) {
+        lo_flip_input(net);
+        forward(net);
+        add_outputs(net, md, n, weight, 1, 0, score, map);
     }
 }
 
@@ -281,8 +311,7 @@ static void ensemble_forward(lo_model *m, lo_infer_ws *w, float *score) {
     const lo_model_data *md = &m->md;
     for (int k = 0; k < md->n_members; k++) {
         lo_ensemble_set_input(w->nets[k], md, 0, w->image);
-        forward_alone(w->nets[k]);
-        lo_ensemble_accumulate(w->nets[k], md, 1, k, score, w->map);
+        lo_ensemble_member_pass(w->nets[k], md, 1, k, score, w->map, forward_alone);
     }
 }
 

@@ -176,3 +176,85 @@ void lo_train_augment_config(lds_augment_config *aug) {
     aug->gamma = 0;
     aug->contrast = 0.15f;
 }
+
+/* 32x32 gray thumbnail of bank image i (box average), for comparing whole images cheaply */
+#define LO_THUMB 32
+static void thumb_of(const lo_bank *b, size_t i, float *t) {
+    size_t plane = (size_t)b->h * b->w;
+    const uint8_t *img = b->img + i * b->c * plane;
+    for (int ty = 0; ty < LO_THUMB; ty++)
+        for (int tx = 0; tx < LO_THUMB; tx++) {
+            int y0 = ty * b->h / LO_THUMB, y1 = (ty + 1) * b->h / LO_THUMB;
+            int x0 = tx * b->w / LO_THUMB, x1 = (tx + 1) * b->w / LO_THUMB;
+            if (y1 <= y0) y1 = y0 + 1;
+            if (x1 <= x0) x1 = x0 + 1;
+            double s = 0;
+            for (int ch = 0; ch < b->c; ch++)
+                for (int y = y0; y < y1; y++)
+                    for (int x = x0; x < x1; x++) s += img[ch * plane + (size_t)y * b->w + x];
+            t[ty * LO_THUMB + tx] = (float)(s / (255.0 * b->c * (y1 - y0) * (x1 - x0)));
+        }
+}
+
+
+/* median over the queries q[nq] of the distance to the nearest reference (skipping the query
+ * itself when q == ref) */
+static double median_nn(const float *q, size_t nq, const float *ref, size_t nr, int skip_self) {
+    const size_t d = LO_THUMB * LO_THUMB;
+    double *best = malloc((nq + 1) * sizeof *best);
+    if (!best) return NAN;
+    for (size_t i = 0; i < nq; i++) {
+        double bst = INFINITY;
+        for (size_t j = 0; j < nr; j++) {
+            if (skip_self && i == j) continue;
+            double s = 0;
+            for (size_t k = 0; k < d && s < bst; k++) {
+                double e = (double)q[i * d + k] - ref[j * d + k];
+                s += e * e;
+            }
+            if (s < bst) bst = s;
+        }
+        best[i] = bst;
+    }
+    qsort(best, nq, sizeof *best, cmp_double);
+    double med = nq ? best[nq / 2] : NAN;
+    free(best);
+    return med;
+}
+
+void lo_train_orientation(const lo_bank *b, const int *labels, lds_augment_config *aug, double *ratio_h,
+                          double *ratio_v) {
+    *ratio_h = *ratio_v = NAN;
+    const size_t d = LO_THUMB * LO_THUMB, cap = 200;
+    size_t nn = 0;
+    for (size_t i = 0; i < b->n; i++) nn += labels[i] == 0;
+    if (nn > cap) nn = cap;
+    if (nn < 4) return; /* too few normal images to tell */
+    float *t = malloc(nn * d * sizeof *t), *fh = malloc(nn * d * sizeof *fh), *fv = malloc(nn * d * sizeof *fv);
+    if (!t || !fh || !fv) {
+        free(t), free(fh), free(fv);
+        return;
+    }
+    /* up to cap normal images, evenly spaced over the bank */
+    size_t total = 0, k = 0;
+    for (size_t i = 0; i < b->n; i++) total += labels[i] == 0;
+    for (size_t i = 0, seen = 0; i < b->n && k < nn; i++) {
+        if (labels[i] != 0) continue;
+        if (seen++ * nn / total == k) thumb_of(b, i, t + d * k++);
+    }
+    nn = k;
+    for (size_t i = 0; i < nn; i++)
+        for (int y = 0; y < LO_THUMB; y++)
+            for (int x = 0; x < LO_THUMB; x++) {
+                fh[i * d + y * LO_THUMB + x] = t[i * d + y * LO_THUMB + (LO_THUMB - 1 - x)];
+                fv[i * d + y * LO_THUMB + x] = t[i * d + (LO_THUMB - 1 - y) * LO_THUMB + x];
+            }
+    double base = median_nn(t, nn, t, nn, 1);
+    if (base > 0) {
+        *ratio_h = median_nn(fh, nn, t, nn, 0) / base;
+        *ratio_v = median_nn(fv, nn, t, nn, 0) / base;
+        if (*ratio_h > LO_ORIENTED_RATIO) aug->flip_h = 0;
+        if (*ratio_v > LO_ORIENTED_RATIO) aug->flip_v = 0;
+    }
+    free(t), free(fh), free(fv);
+}

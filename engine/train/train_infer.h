@@ -10,10 +10,14 @@
 void lo_ensemble_set_input(lo_net *net, const lo_model_data *md, int slot, const float *image);
 /* Checks that the net's outputs and tensor counts match the model data; message in err. */
 int lo_ensemble_check(lo_net *net, const lo_model_data *md, char *err, size_t errlen);
-/* After a forward of member `member` on n images: adds its logits / n_members into score[n]
- * and map[n][mh][mw] (member 0 overwrites). */
-void lo_ensemble_accumulate(lo_net *net, const lo_model_data *md, int n, int member, float *score,
-                            float *map);
+/* Scores the n images in the net's input with member `member` (already loaded): runs forward(net)
+ * and adds its logits / n_members into score[n] and map[n][mh][mw] (member 0 overwrites). With
+ * md->flip_average the mirror images are scored too and each pass counts half (the map is
+ * mirrored back); the net's input is left mirrored then. */
+void lo_ensemble_member_pass(lo_net *net, const lo_model_data *md, int n, int member, float *score, float *map,
+                             void (*forward)(lo_net *));
+/* Mirrors every image of the net's input batch left-right in place. */
+void lo_flip_input(lo_net *net);
 void lo_ensemble_map_shape(lo_net *net, const lo_model_data *md, int *mh, int *mw);
 /* Copies member `member`'s parameters and state into net. */
 void lo_model_load_member(lo_net *net, const lo_model_data *md, int member);

@@ -31,6 +31,7 @@ typedef struct {
     char class_names[LO_MODEL_MAX_CLASSES][64];
     uint8_t class_rgb[LO_MODEL_MAX_CLASSES][3];
     int n_members;
+    int flip_average;       /* score = mean over the image and its mirror image (test-time flip) */
     uint64_t n_params, n_state;  /* per member */
     float *params;          /* [n_members][n_params] */
     float *state;           /* [n_members][n_state] */
@@ -73,6 +74,9 @@ int lo_train_make_defect(float *img, const float *clean, const float *donor, uin
 float lo_threshold_f1_plateau(const float *p, const uint8_t *y, size_t n, double *best_f1);
 /* High quantile of normal probabilities (normal-only validation). */
 float lo_threshold_normal_quantile(const float *p_normal, size_t n, double q);
+/* Upper tail of the normal scores as a fitted distribution: sigmoid(median + k * sd) of their
+ * logits, sd estimated robustly (1.4826 MAD), so one odd normal image does not set it. */
+float lo_threshold_normal_tail(const float *p_normal, size_t n, double k);
 /* Slope a of P(anomaly) = sigmoid(a (logit p - logit t)) by maximum likelihood. */
 float lo_calibrate_slope(const float *p, const uint8_t *y, size_t n, float t);
 double lo_confidence(float p, float threshold, float slope, int *is_anomalous);

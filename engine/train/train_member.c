@@ -148,17 +148,38 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
     return step;
 }
 
+static void forward_inference(lo_net *net) { lo_net_forward(net, 0); }
+
+/* logits of the first n slots into logit[n] (and maps), via the ensemble's own pass */
+static void member_pass(lo_net *net, const lo_model_data *one, int n, float *logit, float *maps) {
+    int B, c, h, w;
+    lo_net_input_shape(net, &B, &c, &h, &w);
+    float *sc = malloc((size_t)B * sizeof *sc);
+    int d[4] = {0, 0, 1, 1};
+    if (one->has_map) lo_net_output(net, 0, d);
+    float *mp = maps ? malloc((size_t)B * d[2] * d[3] * sizeof *mp) : NULL;
+    lo_ensemble_member_pass(net, one, B, 0, sc, mp, forward_inference);
+    memcpy(logit, sc, (size_t)n * sizeof *sc);
+    if (mp) memcpy(maps, mp, (size_t)n * d[2] * d[3] * sizeof *mp);
+    free(sc);
+    free(mp);
+}
+
 void lo_member_score(lo_net *net, const lo_model_data *norm, const lo_bank *b, const size_t *ids, size_t n,
                      int synthetic, const size_t *donors, size_t n_donors, uint64_t seed, float *logit,
                      float *maps) {
     int B, c, h, w;
     lo_net_input_shape(net, &B, &c, &h, &w);
-    int has_map = lo_net_output_count(net) == 2, si = has_map ? 1 : 0;
+    int has_map = lo_net_output_count(net) == 2;
     int d[4] = {0, 0, 1, 1};
     if (has_map) lo_net_output(net, 0, d);
     size_t mplane = (size_t)d[2] * d[3], px = (size_t)c * h * w;
     float *img = malloc(px * sizeof *img), *clean = malloc(px * sizeof *clean), *donor = malloc(px * sizeof *donor);
     uint8_t *mask = malloc((size_t)h * w);
+    /* this member alone, flip-averaged when the model will be */
+    lo_model_data one = *norm;
+    one.n_members = 1;
+    one.has_map = has_map;
     for (size_t i0 = 0; i0 < n; i0 += (size_t)B) {
         size_t cnt = n - i0 < (size_t)B ? n - i0 : (size_t)B;
         for (int s = 0; s < B; s++) {
@@ -173,13 +194,7 @@ void lo_member_score(lo_net *net, const lo_model_data *norm, const lo_bank *b, c
             }
             lo_ensemble_set_input(net, norm, s, img);
         }
-        lo_net_forward(net, 0);
-        const float *sc = lo_net_output(net, si, d);
-        for (size_t s = 0; s < cnt; s++) logit[i0 + s] = sc[s];
-        if (has_map && maps) {
-            const float *m = lo_net_output(net, 0, d);
-            memcpy(maps + i0 * mplane, m, cnt * mplane * sizeof *m);
-        }
+        member_pass(net, &one, (int)cnt, logit + i0, has_map && maps ? maps + i0 * mplane : NULL);
     }
     free(img), free(clean), free(donor), free(mask);
 }

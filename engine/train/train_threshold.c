@@ -81,6 +81,26 @@ float lo_threshold_normal_quantile(const float *p_normal, size_t n, double q) {
     return (float)sigmoid(z);
 }
 
+static int by_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+float lo_threshold_normal_tail(const float *p_normal, size_t n, double k) {
+    if (n == 0) return 0.5f;
+    double *v = malloc(n * sizeof *v), *dev = malloc(n * sizeof *dev);
+    for (size_t i = 0; i < n; i++) v[i] = logit(p_normal[i]);
+    qsort(v, n, sizeof *v, by_double);
+    double med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    for (size_t i = 0; i < n; i++) dev[i] = fabs(v[i] - med);
+    qsort(dev, n, sizeof *dev, by_double);
+    double mad = n % 2 ? dev[n / 2] : 0.5 * (dev[n / 2 - 1] + dev[n / 2]);
+    free(v);
+    free(dev);
+    /* 1.4826 MAD estimates the standard deviation of a normal distribution */
+    return (float)sigmoid(med + k * 1.4826 * mad);
+}
+
 static double calib_objective(const float *p, const uint8_t *y, size_t n, double lt, double la) {
     double a = exp(la), ll = 0;
     for (size_t i = 0; i < n; i++) {

@@ -23,6 +23,18 @@ int main(void) {
     float n[5] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f};
     CHECK(fabsf(lo_threshold_normal_quantile(n, 5, 1.0) - 0.5f) < 1e-5f, "max");
     CHECK(fabsf(lo_threshold_normal_quantile(n, 5, 0.5) - 0.3f) < 1e-5f, "median");
+    /* normal-only: the fitted tail sits above the bulk of the normals, and one odd normal image
+     * (a mislabeled defect, say) does not drag it up as the empirical maximum would */
+    float nn[20];
+    for (int i = 0; i < 20; i++) nn[i] = 1.0f / (1.0f + expf(-(-3.0f + 0.1f * (float)(i % 10) - 0.05f * (float)(i / 10))));
+    float tail = lo_threshold_normal_tail(nn, 20, 1.645);
+    float top = lo_threshold_normal_quantile(nn, 20, 1.0);
+    CHECK(tail > lo_threshold_normal_quantile(nn, 20, 0.5), "tail %g above the median", tail);
+    nn[19] = 0.97f; /* the outlier */
+    float tail2 = lo_threshold_normal_tail(nn, 20, 1.645);
+    CHECK(fabsf(tail2 - tail) < 0.02f, "outlier moved the tail from %g to %g", tail, tail2);
+    CHECK(lo_threshold_normal_quantile(nn, 20, 0.99) > 0.5f && tail2 < 0.2f, "99th pct %g vs tail %g (max was %g)",
+          lo_threshold_normal_quantile(nn, 20, 0.99), tail2, top);
     /* calibration: confidence >= 0.5 for the verdict, grows away from the threshold */
     float a = lo_calibrate_slope(p, y, 8, 0.5f);
     CHECK(a > 0.1f && a < 1100.0f, "slope %g", a);
