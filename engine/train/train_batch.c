@@ -192,7 +192,7 @@ static void build_slot(const lo_batch_builder *bb, slot_scratch *sc, lo_net *net
         lap(pr, pr ? &pr->augment : NULL, &t);
         bank_image(bb, sp->normals[lo_rng_int(&rng, (int)sp->nn)], sc->donor);
         lap(pr, pr ? &pr->bank : NULL, &t);
-        lo_train_make_defect_timed(sc->img, sc->clean, sc->donor, sc->mask, b->c, b->h, b->w, &rng,
+        lo_train_make_defect_timed(sc->img, sc->clean, sc->donor, sc->mask, b->c, b->h, b->w, sp->min_defect_px, &rng,
                                    pr ? pr->defect : NULL, pr ? pr->defect_n : NULL);
         if (pr) t = thread_cpu_s();
     } else {

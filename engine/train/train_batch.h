@@ -24,6 +24,7 @@ typedef struct {
     int mh, mw;                    /* the net's map size; 0 when it has no map */
     float pos_pixel_weight;        /* weight of a defect cell in the pixel loss (others 1) */
     int threads;                   /* 0 = all */
+    int min_defect_px;             /* a synthetic defect's least visible pixels (below 4: 4) */
 } lo_batch_spec;
 
 typedef struct lo_batch_builder lo_batch_builder;
@@ -59,6 +60,6 @@ void lo_batch_profile(lo_batch_builder *bb, lo_net *net, uint64_t seed, int firs
 /* lo_train_make_defect, adding each try's thread CPU time to kind_s[kind] and counting it in
  * kind_n[kind] (both may be NULL: untimed). */
 int lo_train_make_defect_timed(float *img, const float *clean, const float *donor, uint8_t *mask, int c, int h,
-                               int w, uint64_t *rng, double *kind_s, int *kind_n);
+                               int w, int min_px, uint64_t *rng, double *kind_s, int *kind_n);
 
 #endif

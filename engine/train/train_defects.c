@@ -76,7 +76,8 @@ static double thread_cpu_s(void) {
 }
 
 int lo_train_make_defect_timed(float *img, const float *clean, const float *donor, uint8_t *mask, int c, int h,
-                               int w, uint64_t *rng, double *kind_s, int *kind_n) {
+                               int w, int min_px, uint64_t *rng, double *kind_s, int *kind_n) {
+    if (min_px < 4) min_px = 4;
     size_t plane = (size_t)h * w, px = (size_t)c * plane;
     for (int attempt = 0; attempt < 8; attempt++) {
         double t0 = kind_s ? thread_cpu_s() : 0;
@@ -87,7 +88,7 @@ int lo_train_make_defect_timed(float *img, const float *clean, const float *dono
         lds_synth_defect(img, mask, c, h, w, (lds_synth_kind)kind, donor, rng);
         int count = keep_visible(mask, img, clean, c, plane);
         if (kind_s) kind_s[kind] += thread_cpu_s() - t0, kind_n[kind]++;
-        if (count >= 4) return count;
+        if (count >= min_px) return count;
     }
     memcpy(img, clean, px * sizeof *img);
     memset(mask, 0, plane);
@@ -95,6 +96,6 @@ int lo_train_make_defect_timed(float *img, const float *clean, const float *dono
 }
 
 int lo_train_make_defect(float *img, const float *clean, const float *donor, uint8_t *mask, int c, int h, int w,
-                         uint64_t *rng) {
-    return lo_train_make_defect_timed(img, clean, donor, mask, c, h, w, rng, NULL, NULL);
+                         int min_px, uint64_t *rng) {
+    return lo_train_make_defect_timed(img, clean, donor, mask, c, h, w, min_px, rng, NULL, NULL);
 }

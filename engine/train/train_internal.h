@@ -64,9 +64,10 @@ static inline int lo_rng_int(uint64_t *s, int n) { return n <= 1 ? 0 : (int)(lo_
  * Images are planar floats in [0,1], masks 0/1 bytes at the image's size. */
 /* Writes into img a copy of clean with one synthetic defect (texture from donor, may be NULL) and
  * its mask (visibly changed pixels only); returns the mask's pixel count, 0 when eight tries gave
- * nothing visible (img is then clean, mask empty). Deterministic for an rng state. */
+ * none with at least min_px (>= 4) visible pixels (img is then clean, mask empty). Deterministic
+ * for an rng state. */
 int lo_train_make_defect(float *img, const float *clean, const float *donor, uint8_t *mask, int c, int h, int w,
-                         uint64_t *rng);
+                         int min_px, uint64_t *rng);
 
 /* ---- threshold and calibration (engine/train/train_threshold.c) --------------------------- */
 /* Threshold on probabilities maximizing F1 over (p, y), taking the middle of the plateau of

@@ -71,7 +71,8 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
 
     lo_batch_spec bspec = {.bank = b, .normals = normals, .anoms = anoms, .nn = nn, .na = na, .aug = job->aug,
                            .mean = job->mean, .std = job->std, .mh = has_map ? mh : 0, .mw = has_map ? mw : 0,
-                           .pos_pixel_weight = job->pos_pixel_weight, .threads = job->threads};
+                           .pos_pixel_weight = job->pos_pixel_weight, .threads = job->threads,
+                           .min_defect_px = job->min_defect_px};
     lo_batch_builder *bb = lo_batch_builder_create(&bspec);
     if (!bb) {
         snprintf(err->message, sizeof err->message, "training: out of memory");
@@ -166,8 +167,8 @@ static void member_pass(lo_net *net, const lo_model_data *one, int n, float *log
 }
 
 void lo_member_score(lo_net *net, const lo_model_data *norm, const lo_bank *b, const size_t *ids, size_t n,
-                     int synthetic, const size_t *donors, size_t n_donors, uint64_t seed, float *logit,
-                     float *maps) {
+                     int synthetic, int min_defect_px, const size_t *donors, size_t n_donors, uint64_t seed,
+                     float *logit, float *maps) {
     int B, c, h, w;
     lo_net_input_shape(net, &B, &c, &h, &w);
     int has_map = lo_net_output_count(net) == 2;
@@ -190,7 +191,7 @@ void lo_member_score(lo_net *net, const lo_model_data *norm, const lo_bank *b, c
                 uint64_t rng = seed ^ (0x9E37u * (uint64_t)(ids[i] + 1));
                 memcpy(clean, img, px * sizeof *img);
                 lo_bank_image(b, donors[lo_rng_int(&rng, (int)n_donors)], donor);
-                lo_train_make_defect(img, clean, donor, mask, c, h, w, &rng);
+                lo_train_make_defect(img, clean, donor, mask, c, h, w, min_defect_px, &rng);
             }
             lo_ensemble_set_input(net, norm, s, img);
         }

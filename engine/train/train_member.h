@@ -12,6 +12,7 @@ typedef struct {
     const uint8_t *in_train;    /* per bank item: 1 = this member trains on it */
     int batch, steps, threads;
     float lr, weight_decay, pos_pixel_weight;
+    int min_defect_px;          /* a synthetic defect's least visible pixels (lo_train_make_defect) */
     uint64_t seed;
     double deadline;            /* lo_now_s() value after which training stops; 0 = none */
     const float *mean, *std;
@@ -41,7 +42,7 @@ int lo_member_train(const lo_member_job *job, lo_net **net, int *steps_planned, 
  * and maps is non-NULL, maps[n][mh][mw] (logits). synthetic: score a synthetic-defect version of
  * each image instead (seeded per image, texture from one of donors). */
 void lo_member_score(lo_net *net, const lo_model_data *norm, const lo_bank *b, const size_t *ids, size_t n,
-                     int synthetic, const size_t *donors, size_t n_donors, uint64_t seed, float *logit,
-                     float *maps);
+                     int synthetic, int min_defect_px, const size_t *donors, size_t n_donors, uint64_t seed,
+                     float *logit, float *maps);
 
 #endif

@@ -223,13 +223,15 @@ struct fold_scoring {
     size_t nh, nhn, nd;
     lo_model_data norm;
     uint64_t seed;
+    int min_defect_px;
     float *tmp;
 };
 
 static void score_fold(struct fold_scoring *v, lo_net *net) {
-    lo_member_score(net, &v->norm, &v->c->bank, v->held, v->nh, 0, NULL, 0, v->seed, v->tmp, NULL);
+    lo_member_score(net, &v->norm, &v->c->bank, v->held, v->nh, 0, 0, NULL, 0, v->seed, v->tmp, NULL);
     for (size_t i = 0; i < v->nh; i++) v->c->oof[v->held[i]] = v->tmp[i];
-    lo_member_score(net, &v->norm, &v->c->bank, v->held_normal, v->nhn, 1, v->donors, v->nd, v->seed ^ 0xabcdefu,
+    lo_member_score(net, &v->norm, &v->c->bank, v->held_normal, v->nhn, 1, v->min_defect_px, v->donors, v->nd,
+                    v->seed ^ 0xabcdefu,
                     v->tmp, NULL);
     for (size_t i = 0; i < v->nhn; i++) v->c->oof_synth[v->held_normal[i]] = v->tmp[i];
 }
@@ -262,7 +264,15 @@ static int train_fold(candidate *c, const char *arch_json, const int *labels, co
         } else if (labels[i] == 0)
             donors[nd++] = i;
     }
-    struct fold_scoring val = {.c = c, .labels = labels, .fold = fold, .n = n, .f = f, .held = held,
+    /* Normal-only training learns defects from synthetic ones alone: each must then cover at least
+     * 0.5 % of the image. The smallest (down to 4 visibly changed pixels, often on the background)
+     * were too faint to tell from clean images and acted as label noise: cookies trained on
+     * normals alone reached held-out ROC AUC 0.884 on real cracks with them, 0.947 without
+     * them (aliens 0.577 -> 0.828). With real anomalies the mix stays as tuned. */
+    int any_anomaly = 0;
+    for (size_t i = 0; i < n; i++) any_anomaly |= labels[i] == 1;
+    int min_defect_px = any_anomaly ? 0 : (int)((size_t)c->h * c->w / 200);
+    struct fold_scoring val = {.c = c, .labels = labels, .min_defect_px = min_defect_px, .fold = fold, .n = n, .f = f, .held = held,
                                .held_normal = held_normal, .donors = donors, .nh = nh, .nhn = nhn, .nd = nd,
                                .seed = seed, .tmp = malloc((nh + 1) * sizeof(float))};
     memcpy(val.norm.mean, mean, sizeof val.norm.mean);
@@ -272,7 +282,7 @@ static int train_fold(candidate *c, const char *arch_json, const int *labels, co
     int best_step = 0;
     lo_member_job job = {.arch_json = arch_json, .bank = &c->bank, .labels = labels, .in_train = in_train,
                          .batch = LO_BATCH, .steps = c->steps, .threads = req->threads, .lr = 3e-3f,
-                         .weight_decay = 1e-4f, .pos_pixel_weight = 3.0f,
+                         .weight_decay = 1e-4f, .pos_pixel_weight = 3.0f, .min_defect_px = min_defect_px,
                          .seed = seed + 1000003u * (uint64_t)(f + 1) + (uint64_t)c->h * 7919u + (uint64_t)c->w,
                          .deadline = deadline, .mean = mean, .std = std, .aug = aug, .on_step = on_step,
                          .replan = replan, .validate = validate_fold, .ctx = pc, .best_step = &best_step};
@@ -673,7 +683,7 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
     for (size_t i = 0; i < n_test; i++) ids[i] = i;
     for (int k = 0; k < md.n_members; k++) {
         lo_model_load_member(net, &md, k);
-        lo_member_score(net, &md, &test_bank, ids, n_test, 0, NULL, 0, 0, one, c->has_map ? onemap : NULL);
+        lo_member_score(net, &md, &test_bank, ids, n_test, 0, 0, NULL, 0, 0, one, c->has_map ? onemap : NULL);
         for (size_t i = 0; i < n_test; i++) test_logit[i] += one[i] / (float)md.n_members;
         if (c->has_map)
             for (size_t i = 0; i < n_test * mplane; i++) test_map[i] += onemap[i] / (float)md.n_members;

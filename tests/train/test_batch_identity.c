@@ -259,7 +259,7 @@ static void direct_case(void) {
     uint64_t hd = FNV0;
     for (uint64_t s = 1; s <= 60; s++) {
         uint64_t rng = s;
-        int cnt = lo_train_make_defect(img, base, s % 3 ? don : NULL, mask, c, h, w, &rng);
+        int cnt = lo_train_make_defect(img, base, s % 3 ? don : NULL, mask, c, h, w, 4, &rng);
         hd = fnv(fnv(fnv(fnv(hd, img, px * sizeof(float)), mask, plane), &rng, sizeof rng), &cnt, sizeof cnt);
     }
     expect("lo_train_make_defect", hd, 0x8cf3fe6ac635da55ull);

@@ -16,8 +16,8 @@ int main(void) {
     int nonempty = 0, small = 0, large = 0;
     for (uint64_t seed = 1; seed <= 200; seed++) {
         uint64_t r1 = seed, r2 = seed;
-        int na = lo_train_make_defect(a, base, seed & 1 ? src : NULL, ma, c, h, w, &r1);
-        int nb = lo_train_make_defect(b, base, seed & 1 ? src : NULL, mb, c, h, w, &r2);
+        int na = lo_train_make_defect(a, base, seed & 1 ? src : NULL, ma, c, h, w, 4, &r1);
+        int nb = lo_train_make_defect(b, base, seed & 1 ? src : NULL, mb, c, h, w, 4, &r2);
         CHECK(na == nb && memcmp(a, b, px * sizeof *a) == 0 && memcmp(ma, mb, plane) == 0, "seed %llu not deterministic",
               (unsigned long long)seed);
         int count = 0, outside_changed = 0, inside_unchanged = 0;
