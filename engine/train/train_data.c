@@ -226,9 +226,9 @@ void lo_train_orientation(const lo_bank *b, const int *labels, lds_augment_confi
                           double *ratio_v) {
     *ratio_h = *ratio_v = NAN;
     const size_t d = LO_THUMB * LO_THUMB, cap = 200;
-    size_t nn = 0;
-    for (size_t i = 0; i < b->n; i++) nn += labels[i] == 0;
-    if (nn > cap) nn = cap;
+    size_t total = 0;
+    for (size_t i = 0; i < b->n; i++) total += labels[i] == 0;
+    size_t nn = total < cap ? total : cap;
     if (nn < 4) return; /* too few normal images to tell */
     float *t = malloc(nn * d * sizeof *t), *fh = malloc(nn * d * sizeof *fh), *fv = malloc(nn * d * sizeof *fv);
     if (!t || !fh || !fv) {
@@ -236,8 +236,7 @@ void lo_train_orientation(const lo_bank *b, const int *labels, lds_augment_confi
         return;
     }
     /* up to cap normal images, evenly spaced over the bank */
-    size_t total = 0, k = 0;
-    for (size_t i = 0; i < b->n; i++) total += labels[i] == 0;
+    size_t k = 0;
     for (size_t i = 0, seen = 0; i < b->n && k < nn; i++) {
         if (labels[i] != 0) continue;
         if (seen++ * nn / total == k) thumb_of(b, i, t + d * k++);

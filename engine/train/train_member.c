@@ -151,21 +151,6 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
 
 static void forward_inference(lo_net *net) { lo_net_forward(net, 0); }
 
-/* logits of the first n slots into logit[n] (and maps), via the ensemble's own pass */
-static void member_pass(lo_net *net, const lo_model_data *one, int n, float *logit, float *maps) {
-    int B, c, h, w;
-    lo_net_input_shape(net, &B, &c, &h, &w);
-    float *sc = malloc((size_t)B * sizeof *sc);
-    int d[4] = {0, 0, 1, 1};
-    if (one->has_map) lo_net_output(net, 0, d);
-    float *mp = maps ? malloc((size_t)B * d[2] * d[3] * sizeof *mp) : NULL;
-    lo_ensemble_member_pass(net, one, B, 0, sc, mp, forward_inference);
-    memcpy(logit, sc, (size_t)n * sizeof *sc);
-    if (mp) memcpy(maps, mp, (size_t)n * d[2] * d[3] * sizeof *mp);
-    free(sc);
-    free(mp);
-}
-
 void lo_member_score(lo_net *net, const lo_model_data *norm, const lo_bank *b, const size_t *ids, size_t n,
                      int synthetic, int min_defect_px, const size_t *donors, size_t n_donors, uint64_t seed,
                      float *logit, float *maps) {
@@ -195,7 +180,8 @@ void lo_member_score(lo_net *net, const lo_model_data *norm, const lo_bank *b, c
             }
             lo_ensemble_set_input(net, norm, s, img);
         }
-        member_pass(net, &one, (int)cnt, logit + i0, has_map && maps ? maps + i0 * mplane : NULL);
+        lo_ensemble_member_pass(net, &one, (int)cnt, 0, logit + i0, has_map && maps ? maps + i0 * mplane : NULL,
+                                forward_inference);
     }
     free(img), free(clean), free(donor), free(mask);
 }

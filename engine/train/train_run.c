@@ -183,6 +183,7 @@ typedef struct {
     int mh, mw, has_map;
     int cut;             /* a member stopped at the deadline */
     uint8_t valid[LO_FOLDS];  /* member f trained at least half its schedule */
+    int min_defect_px;   /* a synthetic defect's least visible pixels (lo_train_make_defect) */
     int steps_run[LO_FOLDS];
 } candidate;
 
@@ -264,15 +265,8 @@ static int train_fold(candidate *c, const char *arch_json, const int *labels, co
         } else if (labels[i] == 0)
             donors[nd++] = i;
     }
-    /* Normal-only training learns defects from synthetic ones alone: each must then cover at least
-     * 0.5 % of the image. The smallest (down to 4 visibly changed pixels, often on the background)
-     * were too faint to tell from clean images and acted as label noise: cookies trained on
-     * normals alone reached held-out ROC AUC 0.884 on real cracks with them, 0.947 without
-     * them (aliens 0.577 -> 0.828). With real anomalies the mix stays as tuned. */
-    int any_anomaly = 0;
-    for (size_t i = 0; i < n; i++) any_anomaly |= labels[i] == 1;
-    int min_defect_px = any_anomaly ? 0 : (int)((size_t)c->h * c->w / 200);
-    struct fold_scoring val = {.c = c, .labels = labels, .min_defect_px = min_defect_px, .fold = fold, .n = n, .f = f, .held = held,
+    struct fold_scoring val = {.c = c, .labels = labels, .min_defect_px = c->min_defect_px, .fold = fold, .n = n,
+                               .f = f, .held = held,
                                .held_normal = held_normal, .donors = donors, .nh = nh, .nhn = nhn, .nd = nd,
                                .seed = seed, .tmp = malloc((nh + 1) * sizeof(float))};
     memcpy(val.norm.mean, mean, sizeof val.norm.mean);
@@ -282,7 +276,7 @@ static int train_fold(candidate *c, const char *arch_json, const int *labels, co
     int best_step = 0;
     lo_member_job job = {.arch_json = arch_json, .bank = &c->bank, .labels = labels, .in_train = in_train,
                          .batch = LO_BATCH, .steps = c->steps, .threads = req->threads, .lr = 3e-3f,
-                         .weight_decay = 1e-4f, .pos_pixel_weight = 3.0f, .min_defect_px = min_defect_px,
+                         .weight_decay = 1e-4f, .pos_pixel_weight = 3.0f, .min_defect_px = c->min_defect_px,
                          .seed = seed + 1000003u * (uint64_t)(f + 1) + (uint64_t)c->h * 7919u + (uint64_t)c->w,
                          .deadline = deadline, .mean = mean, .std = std, .aug = aug, .on_step = on_step,
                          .replan = replan, .validate = validate_fold, .ctx = pc, .best_step = &best_step};
@@ -361,8 +355,8 @@ static int mkdir_p(const char *dir) {
  * on it (out-of-fold for training images: a high score on a "normal" image is worth a look at
  * its label), and the ensemble's score on each test image. */
 static int write_split_json(const char *path, const lds_set *tr, const size_t *train_items, const int *fold,
-                            const float *oof, const float *oof_synth, const uint8_t *valid, size_t n_train,
-                            const lds_set *te, const size_t *test_items, const float *test_logit, size_t n_test) {
+                            const candidate *c, size_t n_train, const lds_set *te, const size_t *test_items,
+                            const float *test_logit, size_t n_test) {
     cJSON *j = cJSON_CreateObject();
     cJSON *a = cJSON_AddArrayToObject(j, "train");
     for (size_t i = 0; i < n_train; i++) {
@@ -370,10 +364,10 @@ static int write_split_json(const char *path, const lds_set *tr, const size_t *t
         cJSON_AddStringToObject(o, "source-ref", tr->entries[train_items[i]].source_ref);
         cJSON_AddNumberToObject(o, "fold", fold[i]);
         cJSON_AddNumberToObject(o, "label", tr->entries[train_items[i]].label);
-        if (valid[fold[i]]) cJSON_AddNumberToObject(o, "out-of-fold-score", sigmoidf_(oof[i]));
+        if (c->valid[fold[i]]) cJSON_AddNumberToObject(o, "out-of-fold-score", sigmoidf_(c->oof[i]));
         /* normal-only training sets its threshold from these too */
-        if (valid[fold[i]] && tr->entries[train_items[i]].label == 0)
-            cJSON_AddNumberToObject(o, "out-of-fold-synthetic-defect-score", sigmoidf_(oof_synth[i]));
+        if (c->valid[fold[i]] && tr->entries[train_items[i]].label == 0)
+            cJSON_AddNumberToObject(o, "out-of-fold-synthetic-defect-score", sigmoidf_(c->oof_synth[i]));
         cJSON_AddItemToArray(a, o);
     }
     cJSON *b = cJSON_AddArrayToObject(j, "test");
@@ -487,6 +481,12 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
     if (req->max_steps > 0 && want_steps > req->max_steps) want_steps = req->max_steps;
     for (int k = 0; k < n_cand; k++) {
         cand[k].steps = want_steps;
+        /* Normal-only training learns defects from synthetic ones alone: each must then cover at
+         * least 0.5 % of the image. The smallest (down to 4 visibly changed pixels, often on the
+         * background) were too faint to tell from clean images and acted as label noise: aliens
+         * trained on normals alone reached held-out ROC AUC 0.58 on real missing limbs with them,
+         * 0.82-0.83 without (cookies 0.88 either way). With real anomalies the mix stays as tuned. */
+        cand[k].min_defect_px = n_anom > 0 ? 0 : cand[k].h * cand[k].w / 200;
         cand[k].oof = calloc(n_train, sizeof(float));
         cand[k].oof_synth = calloc(n_train, sizeof(float));
         if (lo_bank_load(&cand[k].bank, tr, train_items, n_train, channels, cand[k].h, cand[k].w, with_masks, err))
@@ -748,8 +748,7 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
         for (int k = 0; k < md.n_classes; k++) out->class_names[k] = strdup(md.class_names[k]);
     }
     snprintf(path, sizeof path, "%s/split.json", req->model_dir);
-    if (write_split_json(path, tr, train_items, fold, c->oof, c->oof_synth, c->valid, n_train, ts, test_items,
-                         test_logit, n_test) != 0)
+    if (write_split_json(path, tr, train_items, fold, c, n_train, ts, test_items, test_logit, n_test) != 0)
         logf_(req->log, "warning: could not write %s", path);
     snprintf(out->summary, sizeof out->summary, "%s; test %d tp %d fp %d fn %d tn; %.0f s%s", md.recipe, tp, fp, fn,
              tn, lo_now_s() - t0, c->cut ? "; cut by the time budget" : "");

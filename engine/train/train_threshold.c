@@ -86,17 +86,20 @@ static int by_double(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
+/* median of v[n] (n > 0; sorts v) */
+static double median_of(double *v, size_t n) {
+    qsort(v, n, sizeof *v, by_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 float lo_threshold_normal_tail(const float *p_normal, size_t n, double k) {
     if (n == 0) return 0.5f;
-    double *v = malloc(n * sizeof *v), *dev = malloc(n * sizeof *dev);
+    double *v = malloc(n * sizeof *v);
     for (size_t i = 0; i < n; i++) v[i] = logit(p_normal[i]);
-    qsort(v, n, sizeof *v, by_double);
-    double med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-    for (size_t i = 0; i < n; i++) dev[i] = fabs(v[i] - med);
-    qsort(dev, n, sizeof *dev, by_double);
-    double mad = n % 2 ? dev[n / 2] : 0.5 * (dev[n / 2 - 1] + dev[n / 2]);
+    double med = median_of(v, n);
+    for (size_t i = 0; i < n; i++) v[i] = fabs(v[i] - med);
+    double mad = median_of(v, n);
     free(v);
-    free(dev);
     /* 1.4826 MAD estimates the standard deviation of a normal distribution */
     return (float)sigmoid(med + k * 1.4826 * mad);
 }
