@@ -82,4 +82,21 @@ float lo_threshold_normal_tail(const float *p_normal, size_t n, double k);
 float lo_calibrate_slope(const float *p, const uint8_t *y, size_t n, float t);
 double lo_confidence(float p, float threshold, float slope, int *is_anomalous);
 
+/* ---- per-class segmentation (engine/train/train_classes.c) -------------------------------- *
+ * With two or more defect classes in the training masks the architecture gets a class head:
+ * a conv layer LO_CLASS_HEAD_NAME reading what the map reads, one logit per defect class
+ * (channel c = class c + 1 of lo_model_data.classes), listed as output 2 after map and score. */
+#define LO_CLASS_HEAD_NAME "cls"
+/* Distinct defect classes (non-zero values) in the masks of items with has_mask[i]. */
+int lo_classes_in_masks(const uint8_t *mask, const uint8_t *has_mask, size_t n, size_t plane);
+/* arch_json with the class head of k >= 2 classes added (malloc'd); NULL when the architecture
+ * has no conv map as its first of two outputs (e.g. a classifier), or names a layer "cls". */
+char *lo_arch_with_class_head(const char *arch_json, int k);
+/* Class target per map cell from a class-index mask m[h][w]: the majority defect class among the
+ * cell's pixels as a head index (class - 1), 255 (ignored) where the cell holds no class 1..k. */
+void lo_pool_class(const uint8_t *m, int h, int w, int mh, int mw, int k, uint8_t *dst);
+/* Gives each defect pixel (non-zero) of mask[oh][ow] its class 1..k: the argmax of the class
+ * logits cls_logit[k][mh][mw] bilinearly sampled at the pixel. Background pixels stay 0. */
+void lo_classes_paint(const float *cls_logit, int k, int mh, int mw, int ow, int oh, uint8_t *mask);
+
 #endif
