@@ -24,7 +24,9 @@ typedef struct {
     lo_net *nets[LO_MODEL_MAX_MEMBERS];  /* one per member, single-threaded */
     float *image;                         /* decoded input [c][h][w] in [0,1] */
     float *map;                           /* mean map logits */
-    uint8_t *cls, *rgb;                   /* mask at the input's size, grown to the largest seen */
+    float *cls;                           /* mean class-head logits [k][mh][mw] (k = 0: none) */
+    int k;
+    uint8_t *px_cls, *rgb;                /* mask at the input's size, grown to the largest seen */
     size_t mask_cap;                      /* pixels cls and rgb hold */
     int busy;
 } lo_infer_ws;
@@ -70,14 +72,16 @@ int lo_ensemble_check(lo_net *net, const lo_model_data *md, char *err, size_t er
                  (unsigned long long)md->n_params, (unsigned long long)md->n_state);
         return -1;
     }
-    int want = md->has_map ? 2 : 1;
+    int want = md->has_map ? 2 : 1, k = lo_net_class_count(net);
+    /* a class head (third output) names the defect classes of a segmentation model */
+    if (md->has_map && md->segmentation && k > 0) want = 3;
     if (lo_net_output_count(net) != want) {
         snprintf(err, errlen, "architecture %s has %d outputs, expected %d", md->arch_name,
                  lo_net_output_count(net), want);
         return -1;
     }
     int d[4];
-    lo_net_output(net, want - 1, d);
+    lo_net_output(net, md->has_map ? 1 : 0, d);
     if (d[1] != 1 || d[2] * d[3] != 1) {
         snprintf(err, errlen, "architecture %s: the score output must be [N][1], it is [N][%d][%d][%d]",
                  md->arch_name, d[1], d[2], d[3]);
@@ -87,6 +91,16 @@ int lo_ensemble_check(lo_net *net, const lo_model_data *md, char *err, size_t er
         lo_net_output(net, 0, d);
         if (d[1] != 1) {
             snprintf(err, errlen, "architecture %s: the map output must have 1 channel, it has %d", md->arch_name, d[1]);
+            return -1;
+        }
+    }
+    if (want == 3) {
+        int dm[4];
+        lo_net_output(net, 0, dm);
+        lo_net_output(net, 2, d);
+        if (k != md->n_classes - 1 || d[2] != dm[2] || d[3] != dm[3]) {
+            snprintf(err, errlen, "architecture %s: the class head has %d classes at %dx%d, the model %d defect classes "
+                     "and a %dx%d map", md->arch_name, k, d[3], d[2], md->n_classes - 1, dm[3], dm[2]);
             return -1;
         }
     }
@@ -107,33 +121,44 @@ void lo_flip_input(lo_net *net) {
     }
 }
 
-/* Adds weight * (one forward's outputs) into score[n] and map[n][mh][mw]; mirrored: the map is
- * mirrored back first. */
+/* Adds weight * the rows of output `index` ([n][ch][mh][mw]) into dst; mirrored: mirrored back. */
+static void add_planes(lo_net *net, int index, int n, float weight, int mirrored, int overwrite, float *dst) {
+    int d[4];
+    const float *m = lo_net_output(net, index, d);
+    int mw = d[3];
+    size_t rows = (size_t)n * d[1] * d[2];
+    for (size_t r = 0; r < rows; r++)
+        for (int x = 0; x < mw; x++)
+            dst[r * mw + x] = (overwrite ? 0 : dst[r * mw + x]) + m[r * mw + (mirrored ? mw - 1 - x : x)] * weight;
+}
+
+/* Adds weight * (one forward's outputs) into score[n] and map[n][mh][mw] (and the class head's
+ * logits into cls); mirrored: the maps are mirrored back first. */
 static void add_outputs(lo_net *net, const lo_model_data *md, int n, float weight, int mirrored, int overwrite,
-                        float *score, float *map) {
+                        float *score, float *map, float *cls) {
     int d[4];
     const float *s = lo_net_output(net, md->has_map ? 1 : 0, d);
     for (int i = 0; i < n; i++) score[i] = (overwrite ? 0 : score[i]) + s[i] * weight;
-    if (!md->has_map || !map) return;
-    const float *m = lo_net_output(net, 0, d);
-    int mw = d[3];
-    size_t rows = (size_t)n * d[2];
-    for (size_t r = 0; r < rows; r++)
-        for (int x = 0; x < mw; x++)
-            map[r * mw + x] = (overwrite ? 0 : map[r * mw + x]) + m[r * mw + (mirrored ? mw - 1 - x : x)] * weight;
+    if (md->has_map && map) add_planes(net, 0, n, weight, mirrored, overwrite, map);
+    if (md->has_map && cls && lo_net_class_count(net) > 0) add_planes(net, 2, n, weight, mirrored, overwrite, cls);
+}
+
+void lo_ensemble_member_pass_cls(lo_net *net, const lo_model_data *md, int n, int member, float *score, float *map,
+                                 float *cls, void (*forward)(lo_net *)) {
+    int passes = md->flip_average ? 2 : 1;
+    float weight = 1.0f / (float)(md->n_members * passes);
+    forward(net);
+    add_outputs(net, md, n, weight, 0, member == 0, score, map, cls);
+    if (passes == 2) {
+        lo_flip_input(net);
+        forward(net);
+        add_outputs(net, md, n, weight, 1, 0, score, map, cls);
+    }
 }
 
 void lo_ensemble_member_pass(lo_net *net, const lo_model_data *md, int n, int member, float *score, float *map,
                              void (*forward)(lo_net *)) {
-    int passes = md->flip_average ? 2 : 1;
-    float weight = 1.0f / (float)(md->n_members * passes);
-    forward(net);
-    add_outputs(net, md, n, weight, 0, member == 0, score, map);
-    if (passes == 2) {
-        lo_flip_input(net);
-        forward(net);
-        add_outputs(net, md, n, weight, 1, 0, score, map);
-    }
+    lo_ensemble_member_pass_cls(net, md, n, member, score, map, NULL, forward);
 }
 
 void lo_ensemble_map_shape(lo_net *net, const lo_model_data *md, int *mh, int *mw) {
@@ -154,6 +179,7 @@ static void ws_free(lo_infer_ws *w) {
     free(w->image);
     free(w->map);
     free(w->cls);
+    free(w->px_cls);
     free(w->rgb);
     memset(w, 0, sizeof *w);
 }
@@ -172,7 +198,9 @@ static int ws_init(lo_infer_ws *w, const lo_model_data *md, const char *path, lo
     lo_ensemble_map_shape(w->nets[0], md, &mh, &mw);
     w->image = malloc((size_t)md->channels * md->height * md->width * sizeof(float));
     w->map = malloc(((size_t)mh * mw + 1) * sizeof(float));
-    if (!w->image || !w->map) return fail(err, "model %s: out of memory", path);
+    w->k = md->has_map ? lo_net_class_count(w->nets[0]) : 0;
+    w->cls = malloc(((size_t)w->k * mh * mw + 1) * sizeof(float));
+    if (!w->image || !w->map || !w->cls) return fail(err, "model %s: out of memory", path);
     return 0;
 }
 
@@ -311,7 +339,7 @@ static void ensemble_forward(lo_model *m, lo_infer_ws *w, float *score) {
     const lo_model_data *md = &m->md;
     for (int k = 0; k < md->n_members; k++) {
         lo_ensemble_set_input(w->nets[k], md, 0, w->image);
-        lo_ensemble_member_pass(w->nets[k], md, 1, k, score, w->map, forward_alone);
+        lo_ensemble_member_pass_cls(w->nets[k], md, 1, k, score, w->map, w->k ? w->cls : NULL, forward_alone);
     }
 }
 
@@ -340,15 +368,17 @@ static int detect_ws(lo_model *m, lo_infer_ws *w, const uint8_t *data, size_t le
     lo_ensemble_map_shape(w->nets[0], md, &mh, &mw);
     size_t npx = (size_t)ow * oh;
     if (npx > w->mask_cap) { /* grown, never shrunk: same-size requests allocate nothing */
-        free(w->cls);
+        free(w->px_cls);
         free(w->rgb);
-        w->cls = malloc(npx);
+        w->px_cls = malloc(npx);
         w->rgb = malloc(npx * 3);
-        w->mask_cap = w->cls && w->rgb ? npx : 0;
+        w->mask_cap = w->px_cls && w->rgb ? npx : 0;
         if (!w->mask_cap) return fail(err, "%s: out of memory for the %dx%d mask", what, ow, oh);
     }
-    uint8_t *cls = w->cls, *rgb = w->rgb;
+    uint8_t *cls = w->px_cls, *rgb = w->rgb;
     lo_model_class_mask(md, w->map, mh, mw, out->is_anomalous, ow, oh, cls);
+    /* which class each defect pixel is, when the model has a class head */
+    if (w->k > 0 && out->is_anomalous) lo_classes_paint(w->cls, w->k, mh, mw, ow, oh, cls);
     int64_t count[LO_MODEL_MAX_CLASSES] = {0};
     for (size_t i = 0; i < npx; i++) {
         int c = cls[i] < md->n_classes ? cls[i] : 0;

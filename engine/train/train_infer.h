@@ -16,6 +16,12 @@ int lo_ensemble_check(lo_net *net, const lo_model_data *md, char *err, size_t er
  * mirrored back); the net's input is left mirrored then. */
 void lo_ensemble_member_pass(lo_net *net, const lo_model_data *md, int n, int member, float *score, float *map,
                              void (*forward)(lo_net *));
+/* The same, also averaging a class head's logits into cls[n][k][mh][mw] (mirrored back like the
+ * map) when the net has one (lo_net_class_count > 0) and cls is non-NULL. */
+void lo_ensemble_member_pass_cls(lo_net *net, const lo_model_data *md, int n, int member, float *score, float *map,
+                                 float *cls, void (*forward)(lo_net *));
+/* Defect classes of the net's class head (output 2), 0 without one. */
+int lo_net_class_count(const lo_net *net);
 /* Mirrors every image of the net's input batch left-right in place. */
 void lo_flip_input(lo_net *net);
 void lo_ensemble_map_shape(lo_net *net, const lo_model_data *md, int *mh, int *mw);
