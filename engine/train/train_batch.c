@@ -174,7 +174,7 @@ static void lap(lo_batch_parts *pr, double *part, double *t) {
 }
 
 static void build_slot(const lo_batch_builder *bb, slot_scratch *sc, lo_net *net, int s, uint64_t rng,
-                       float *t_img, float *t_px, float *w_px, lo_batch_parts *pr) {
+                       float *t_img, float *t_px, float *w_px, uint8_t *t_cls, lo_batch_parts *pr) {
     const lo_batch_spec *sp = &bb->spec;
     const lo_bank *b = sp->bank;
     size_t plane = (size_t)b->h * b->w;
@@ -212,6 +212,12 @@ static void build_slot(const lo_batch_builder *bb, slot_scratch *sc, lo_net *net
         float *tp = t_px + s * mplane, *wp = w_px + s * mplane;
         pool_any(sc->mask, b->h, b->w, sp->mh, sp->mw, tp);
         for (size_t k = 0; k < mplane; k++) wp[k] = known ? (tp[k] > 0 ? sp->pos_pixel_weight : 1.0f) : 0.0f;
+        if (sp->n_classes > 0 && t_cls) {
+            /* the class is known only from a real mask (synthetic defects have none) */
+            uint8_t *tc = t_cls + s * mplane;
+            if (real_defect && known) lo_pool_class(sc->mask, b->h, b->w, sp->mh, sp->mw, sp->n_classes, tc);
+            else memset(tc, 255, mplane);
+        }
     }
     lap(pr, pr ? &pr->targets : NULL, &t);
     if (pr) pr->total += t - t_start, pr->slots++;
@@ -225,12 +231,18 @@ static uint64_t slot_seed(uint64_t seed, int step, int s) {
 
 void lo_batch_build(lo_batch_builder *bb, lo_net *net, uint64_t seed, int step, float *t_img, float *t_px,
                     float *w_px) {
+    lo_batch_build_cls(bb, net, seed, step, t_img, t_px, w_px, NULL);
+}
+
+void lo_batch_build_cls(lo_batch_builder *bb, lo_net *net, uint64_t seed, int step, float *t_img, float *t_px,
+                        float *w_px, uint8_t *t_cls) {
     int B, c, h, w;
     lo_net_input_shape(net, &B, &c, &h, &w);
     /* Slots are independent tasks of uneven cost (synthetic ones do twice the work): dynamic. */
 #pragma omp parallel for num_threads(bb->threads) schedule(dynamic, 1)
     for (int s = 0; s < B; s++)
-        build_slot(bb, &bb->scratch[omp_get_thread_num()], net, s, slot_seed(seed, step, s), t_img, t_px, w_px, NULL);
+        build_slot(bb, &bb->scratch[omp_get_thread_num()], net, s, slot_seed(seed, step, s), t_img, t_px, w_px, t_cls,
+                   NULL);
 }
 
 void lo_batch_profile(lo_batch_builder *bb, lo_net *net, uint64_t seed, int first, int steps, float *t_img,
@@ -239,5 +251,5 @@ void lo_batch_profile(lo_batch_builder *bb, lo_net *net, uint64_t seed, int firs
     lo_net_input_shape(net, &B, &c, &h, &w);
     for (int step = first; step < first + steps; step++)
         for (int s = 0; s < B; s++)
-            build_slot(bb, &bb->scratch[0], net, s, slot_seed(seed, step, s), t_img, t_px, w_px, parts);
+            build_slot(bb, &bb->scratch[0], net, s, slot_seed(seed, step, s), t_img, t_px, w_px, NULL, parts);
 }

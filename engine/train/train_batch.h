@@ -25,6 +25,7 @@ typedef struct {
     float pos_pixel_weight;        /* weight of a defect cell in the pixel loss (others 1) */
     int threads;                   /* 0 = all */
     int min_defect_px;             /* a synthetic defect's least visible pixels (below 4: 4) */
+    int n_classes;                 /* defect classes of the net's class head; 0 = none (one class) */
 } lo_batch_spec;
 
 typedef struct lo_batch_builder lo_batch_builder;
@@ -38,6 +39,12 @@ void lo_batch_builder_free(lo_batch_builder *bb);
  * and w_px[B][mh][mw] (0 where the slot's mask is unknown: a real anomaly without a mask). */
 void lo_batch_build(lo_batch_builder *bb, lo_net *net, uint64_t seed, int step, float *t_img, float *t_px,
                     float *w_px);
+/* The same, and when spec->n_classes > 0 and t_cls is non-NULL, t_cls[B][mh][mw]: the head index
+ * (class - 1) of the majority defect class in the cell for a real anomaly with a mask, 255
+ * (ignored) everywhere else (normal slots, synthetic defects, unknown masks). It draws nothing
+ * from the slot's random stream: the images and the other targets are those of lo_batch_build. */
+void lo_batch_build_cls(lo_batch_builder *bb, lo_net *net, uint64_t seed, int step, float *t_img, float *t_px,
+                        float *w_px, uint8_t *t_cls);
 
 /* Where a batch's building time goes: thread CPU seconds per part, summed over the slots built
  * by lo_batch_profile (bench/train_loader prints them). */

@@ -84,7 +84,6 @@ int lo_bank_load(lo_bank *b, const lds_set *set, const size_t *items, size_t n, 
                 snprintf(err->message, sizeof err->message, "training: %.2000s", le.message);
                 return -1;
             }
-            for (size_t k = 0; k < plane; k++) m[k] = m[k] != 0;
             b->has_mask[i] = 1;
         }
     }

@@ -10,7 +10,8 @@ typedef struct {
     size_t n;
     int c, h, w;
     uint8_t *img;       /* [n][c][h][w], 0..255 */
-    uint8_t *mask;      /* [n][h][w] 0/1, or NULL when no image has a mask */
+    uint8_t *mask;      /* [n][h][w] class index (0 background, lds_set.classes), or NULL when no
+                         * image has a mask; with one defect class it is 0/1 */
     uint8_t *has_mask;  /* [n] */
 } lo_bank;
 

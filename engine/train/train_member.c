@@ -4,8 +4,9 @@
  * A step fills a class-balanced batch: half normal images, half defects (real anomalies when the
  * fold has them, synthetic defects pasted on normals always). The loss is binary cross-entropy on
  * the image score (pooled from the map) plus per-pixel BCE on the map where the defect's extent
- * is known (real masks, synthetic masks, and "all clear" on normal images). AdamW, warm-up then
- * cosine decay.
+ * is known (real masks, synthetic masks, and "all clear" on normal images); with two or more
+ * defect classes, plus per-cell softmax cross-entropy of the class head on the cells of real
+ * defects whose class the mask gives (train_classes.c). AdamW, warm-up then cosine decay.
  */
 #include "train_member.h"
 
@@ -33,7 +34,9 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
         snprintf(err->message, sizeof err->message, "training: network: %s", msg);
         return -1;
     }
-    int has_map = lo_net_output_count(net) == 2, si = has_map ? 1 : 0;
+    /* outputs: map, score and, with several defect classes, the class head (train_classes.c) */
+    int has_map = lo_net_output_count(net) >= 2, si = has_map ? 1 : 0;
+    int n_cls = has_map ? lo_net_class_count(net) : 0;
     int d[4] = {0, 0, 1, 1};
     if (has_map) lo_net_output(net, 0, d);
     int mh = d[2], mw = d[3];
@@ -49,13 +52,14 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
     }
     float *t_img = malloc(B * sizeof *t_img);
     float *t_px = malloc((B * mplane + 1) * sizeof *t_px), *w_px = malloc((B * mplane + 1) * sizeof *w_px);
+    uint8_t *t_cls = n_cls > 0 ? malloc(B * mplane + 1) : NULL;
     lo_opt_config oc = {.kind = LO_OPT_ADAMW, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
                         .weight_decay = job->weight_decay};
     lo_opt *opt = lo_opt_create(net, &oc);
-    if (!normals || !anoms || !t_img || !t_px || !w_px || !opt || nn == 0) {
+    if (!normals || !anoms || !t_img || !t_px || !w_px || (n_cls > 0 && !t_cls) || !opt || nn == 0) {
         snprintf(err->message, sizeof err->message, nn == 0 ? "training: no normal images in the fold"
                                                              : "training: out of memory");
-        free(normals), free(anoms), free(t_img), free(t_px), free(w_px);
+        free(normals), free(anoms), free(t_img), free(t_px), free(w_px), free(t_cls);
         lo_opt_free(opt);
         lo_net_free(net);
         return -1;
@@ -72,11 +76,12 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
     lo_batch_spec bspec = {.bank = b, .normals = normals, .anoms = anoms, .nn = nn, .na = na, .aug = job->aug,
                            .mean = job->mean, .std = job->std, .mh = has_map ? mh : 0, .mw = has_map ? mw : 0,
                            .pos_pixel_weight = job->pos_pixel_weight, .threads = job->threads,
-                           .min_defect_px = job->min_defect_px};
+                           .min_defect_px = job->min_defect_px, .n_classes = n_cls};
     lo_batch_builder *bb = lo_batch_builder_create(&bspec);
     if (!bb) {
         snprintf(err->message, sizeof err->message, "training: out of memory");
-        free(normals), free(anoms), free(t_img), free(t_px), free(w_px), free(best_params), free(best_state);
+        free(normals), free(anoms), free(t_img), free(t_px), free(w_px), free(t_cls), free(best_params),
+            free(best_state);
         lo_opt_free(opt);
         lo_net_free(net);
         return -1;
@@ -101,7 +106,7 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
             }
         }
         /* the batch (slots built in parallel, each from its own seeded stream: train_batch.c) */
-        lo_batch_build(bb, net, job->seed, step, t_img, has_map ? t_px : NULL, has_map ? w_px : NULL);
+        lo_batch_build_cls(bb, net, job->seed, step, t_img, has_map ? t_px : NULL, has_map ? w_px : NULL, t_cls);
         double prog = (double)step / steps;
         float lr = step < warm ? job->lr * (float)(step + 1) / (float)warm
                                : job->lr * (0.02f + 0.98f * 0.5f * (1.0f + (float)cos(M_PI * prog)));
@@ -109,6 +114,8 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
         lo_net_forward(net, 1);
         float loss = lo_net_loss_bce(net, si, t_img, NULL);
         if (has_map) loss += lo_net_loss_bce(net, 0, t_px, w_px);
+        /* which defect class, on the cells of real defects whose class the mask gives */
+        if (n_cls > 0) loss += lo_net_loss_pixel_ce(net, 2, t_cls, NULL);
         lo_net_backward(net);
         lo_opt_step(opt, net, lr);
         ema = step == 0 ? loss : 0.95 * ema + 0.05 * loss;
@@ -142,7 +149,7 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
     free(best_params);
     free(best_state);
     lo_batch_builder_free(bb);
-    free(normals), free(anoms), free(t_img), free(t_px), free(w_px);
+    free(normals), free(anoms), free(t_img), free(t_px), free(w_px), free(t_cls);
     lo_opt_free(opt);
     *net_out = net;
     *steps_planned = steps;
@@ -154,9 +161,15 @@ static void forward_inference(lo_net *net) { lo_net_forward(net, 0); }
 void lo_member_score(lo_net *net, const lo_model_data *norm, const lo_bank *b, const size_t *ids, size_t n,
                      int synthetic, int min_defect_px, const size_t *donors, size_t n_donors, uint64_t seed,
                      float *logit, float *maps) {
+    lo_member_score_cls(net, norm, b, ids, n, synthetic, min_defect_px, donors, n_donors, seed, logit, maps, NULL);
+}
+
+void lo_member_score_cls(lo_net *net, const lo_model_data *norm, const lo_bank *b, const size_t *ids, size_t n,
+                         int synthetic, int min_defect_px, const size_t *donors, size_t n_donors, uint64_t seed,
+                         float *logit, float *maps, float *cls_maps) {
     int B, c, h, w;
     lo_net_input_shape(net, &B, &c, &h, &w);
-    int has_map = lo_net_output_count(net) == 2;
+    int has_map = lo_net_output_count(net) >= 2, n_cls = has_map ? lo_net_class_count(net) : 0;
     int d[4] = {0, 0, 1, 1};
     if (has_map) lo_net_output(net, 0, d);
     size_t mplane = (size_t)d[2] * d[3], px = (size_t)c * h * w;
@@ -180,8 +193,8 @@ void lo_member_score(lo_net *net, const lo_model_data *norm, const lo_bank *b, c
             }
             lo_ensemble_set_input(net, norm, s, img);
         }
-        lo_ensemble_member_pass(net, &one, (int)cnt, 0, logit + i0, has_map && maps ? maps + i0 * mplane : NULL,
-                                forward_inference);
+        lo_ensemble_member_pass_cls(net, &one, (int)cnt, 0, logit + i0, has_map && maps ? maps + i0 * mplane : NULL,
+                                    n_cls && cls_maps ? cls_maps + i0 * n_cls * mplane : NULL, forward_inference);
     }
     free(img), free(clean), free(donor), free(mask);
 }
