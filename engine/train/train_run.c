@@ -181,6 +181,7 @@ typedef struct {
     float *params, *state;  /* [LO_FOLDS][...] */
     size_t n_params, n_state;
     int mh, mw, has_map;
+    int n_cls;           /* defect classes of the class head; 0 = none */
     int cut;             /* a member stopped at the deadline */
     uint8_t valid[LO_FOLDS];  /* member f trained at least half its schedule */
     int min_defect_px;   /* a synthetic defect's least visible pixels (lo_train_make_defect) */
@@ -309,7 +310,8 @@ static int train_fold(candidate *c, const char *arch_json, const int *labels, co
         c->n_state = ns;
         c->params = calloc(LO_FOLDS * np + 1, sizeof(float));
         c->state = calloc(LO_FOLDS * ns + 1, sizeof(float));
-        c->has_map = lo_net_output_count(net) == 2;
+        c->has_map = lo_net_output_count(net) >= 2; /* map, score (and a class head) */
+        c->n_cls = c->has_map ? lo_net_class_count(net) : 0;
         int d[4] = {0, 0, 0, 0};
         if (c->has_map) lo_net_output(net, 0, d);
         c->mh = d[2];
@@ -414,7 +416,8 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
     lo_bank test_bank = {0};
     lo_net *net = NULL;
     lo_model_data md = {0};
-    float *test_logit = NULL, *test_map = NULL;
+    float *test_logit = NULL, *test_map = NULL, *test_cls = NULL;
+    char *arch_cls = NULL; /* arch_json with a class head (train_classes.c), when one is added */
     size_t n_train = 0, n_test = 0;
 
     /* DESIGN.md §4 minimums */
@@ -491,6 +494,14 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
         cand[k].oof_synth = calloc(n_train, sizeof(float));
         if (lo_bank_load(&cand[k].bank, tr, train_items, n_train, channels, cand[k].h, cand[k].w, with_masks, err))
             goto done;
+    }
+    /* two or more defect classes in the masks: a class head names them (train_classes.c) */
+    if (with_masks && lo_classes_in_masks(cand[0].bank.mask, cand[0].bank.has_mask, n_train,
+                                          (size_t)cand[0].h * cand[0].w) >= 2 &&
+        (arch_cls = lo_arch_with_class_head(arch_json, tr->n_classes - 1)) != NULL) {
+        arch_json = arch_cls;
+        logf_(req->log, "the masks hold %d defect classes: a class head names each defect pixel's class",
+              tr->n_classes - 1);
     }
     float mean[3] = {0}, std[3] = {1, 1, 1};
     lo_bank_stats(&cand[0].bank, mean, std);
@@ -678,18 +689,24 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
     size_t mplane = (size_t)c->mh * c->mw;
     test_logit = calloc(n_test + 1, sizeof *test_logit);
     test_map = calloc(n_test * mplane + 1, sizeof *test_map);
+    size_t cplane = (size_t)c->n_cls * mplane;
+    test_cls = calloc(n_test * cplane + 1, sizeof *test_cls);
     float *one = malloc((n_test + 1) * sizeof *one), *onemap = malloc((n_test * mplane + 1) * sizeof *onemap);
+    float *onecls = malloc((n_test * cplane + 1) * sizeof *onecls);
     size_t *ids = malloc((n_test + 1) * sizeof *ids);
     for (size_t i = 0; i < n_test; i++) ids[i] = i;
     for (int k = 0; k < md.n_members; k++) {
         lo_model_load_member(net, &md, k);
-        lo_member_score(net, &md, &test_bank, ids, n_test, 0, 0, NULL, 0, 0, one, c->has_map ? onemap : NULL);
+        lo_member_score_cls(net, &md, &test_bank, ids, n_test, 0, 0, NULL, 0, 0, one, c->has_map ? onemap : NULL,
+                            c->n_cls ? onecls : NULL);
         for (size_t i = 0; i < n_test; i++) test_logit[i] += one[i] / (float)md.n_members;
         if (c->has_map)
             for (size_t i = 0; i < n_test * mplane; i++) test_map[i] += onemap[i] / (float)md.n_members;
+        for (size_t i = 0; i < n_test * cplane; i++) test_cls[i] += onecls[i] / (float)md.n_members;
     }
     free(one);
     free(onemap);
+    free(onecls);
     free(ids);
 
     out->test = calloc(n_test + 1, sizeof *out->test);
@@ -723,6 +740,7 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
             const float *ml = test_map + i * mplane;
             t->pred_mask = malloc(mplane);
             lo_model_class_mask(&md, ml, c->mh, c->mw, t->predicted_anomalous, c->mw, c->mh, t->pred_mask);
+            if (c->n_cls) lo_classes_paint(test_cls + i * cplane, c->n_cls, c->mh, c->mw, c->mw, c->mh, t->pred_mask);
             if (e->mask_path && e->mask_known) {
                 t->truth_mask = malloc(mplane);
                 if (lds_load_mask(ts, e->mask_path, c->mw, c->mh, t->truth_mask, &le) != 0) {
@@ -735,7 +753,9 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
             int ow = e->width > 0 ? e->width : c->w, oh = e->height > 0 ? e->height : c->h;
             uint8_t *cls = malloc((size_t)ow * oh), *rgb = malloc((size_t)ow * oh * 3);
             lo_model_class_mask(&md, ml, c->mh, c->mw, t->predicted_anomalous, ow, oh, cls);
-            for (size_t k = 0; k < (size_t)ow * oh; k++) memcpy(rgb + 3 * k, md.class_rgb[cls[k] ? 1 : 0], 3);
+            if (c->n_cls) lo_classes_paint(test_cls + i * cplane, c->n_cls, c->mh, c->mw, ow, oh, cls);
+            for (size_t k = 0; k < (size_t)ow * oh; k++)
+                memcpy(rgb + 3 * k, md.class_rgb[cls[k] < md.n_classes ? cls[k] : 0], 3);
             snprintf(path, sizeof path, "%s/masks/test-%05zu.png", req->model_dir, i);
             if (lds_write_png(path, rgb, ow, oh, 3, &le) == 0) t->mask_path = strdup(path);
             free(cls);
@@ -761,6 +781,8 @@ done:
     lo_net_free(net);
     free(test_logit);
     free(test_map);
+    free(test_cls);
+    free(arch_cls);
     lo_bank_free(&test_bank);
     for (int k = 0; k < 2; k++) candidate_free(&cand[k]);
     free(is_test);
