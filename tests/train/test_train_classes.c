@@ -12,7 +12,7 @@
  *     Anomalies lists.
  *  3. The same images with one defect colour (ImageFolder import) train a model whose network
  *     has exactly the two outputs (map, score) it had before.
- * argv[1] = steps per member (default 60). */
+ * argv[1] = steps per member (default 120). */
 #define _GNU_SOURCE
 #include "dataset.h"
 #include "lds_internal.h"
@@ -190,7 +190,7 @@ static int model_outputs(const char *model_dir, int *n_classes) {
 }
 
 int main(int argc, char **argv) {
-    int steps = argc > 1 ? atoi(argv[1]) : 60;
+    int steps = argc > 1 ? atoi(argv[1]) : 120;
     test_units();
     char root[] = "/tmp/ttc_XXXXXX";
     if (!mkdtemp(root)) return 1;
@@ -255,6 +255,14 @@ int main(int argc, char **argv) {
             continue;
         }
         flagged += r.is_anomalous;
+        if (i < 2) { /* what the README shows */
+            fprintf(stderr, "held-out %s image: IsAnomalous %d, Anomalies:", kind == 1 ? "scratch" : "dent",
+                    r.is_anomalous);
+            for (int k = 0; k < r.n_anomalies; k++)
+                fprintf(stderr, " %s %s %.4f;", r.anomalies[k].name, r.anomalies[k].hex_color,
+                        r.anomalies[k].total_percentage_area);
+            fputc('\n', stderr);
+        }
         for (int k = 1; k < r.n_anomalies; k++)
             for (int c = 1; c <= 2; c++)
                 if (strcmp(r.anomalies[k].name, c == 1 ? "scratch" : "dent") == 0) {
