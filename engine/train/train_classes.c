@@ -20,15 +20,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-int lo_classes_in_masks(const uint8_t *mask, const uint8_t *has_mask, size_t n, size_t plane) {
-    if (!mask || !has_mask) return 0;
+int lo_classes_in_masks(const uint8_t *mask, const uint8_t *has_mask, size_t n, size_t plane, int *max_class) {
     uint8_t seen[256] = {0};
     int count = 0;
-    for (size_t i = 0; i < n; i++) {
+    *max_class = 0;
+    for (size_t i = 0; mask && has_mask && i < n; i++) {
         if (!has_mask[i]) continue;
         const uint8_t *m = mask + i * plane;
         for (size_t k = 0; k < plane; k++)
-            if (m[k] && !seen[m[k]]) seen[m[k]] = 1, count++;
+            if (m[k] && !seen[m[k]]) {
+                seen[m[k]] = 1, count++;
+                if (m[k] > *max_class) *max_class = m[k];
+            }
     }
     return count;
 }

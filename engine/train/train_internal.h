@@ -87,8 +87,9 @@ double lo_confidence(float p, float threshold, float slope, int *is_anomalous);
  * a conv layer LO_CLASS_HEAD_NAME reading what the map reads, one logit per defect class
  * (channel c = class c + 1 of lo_model_data.classes), listed as output 2 after map and score. */
 #define LO_CLASS_HEAD_NAME "cls"
-/* Distinct defect classes (non-zero values) in the masks of items with has_mask[i]. */
-int lo_classes_in_masks(const uint8_t *mask, const uint8_t *has_mask, size_t n, size_t plane);
+/* Distinct defect classes (non-zero values) in the masks of items with has_mask[i]; *max_class
+ * gets the largest (0 when none). */
+int lo_classes_in_masks(const uint8_t *mask, const uint8_t *has_mask, size_t n, size_t plane, int *max_class);
 /* arch_json with the class head of k >= 2 classes added (malloc'd); NULL when the architecture
  * has no conv map as its first of two outputs (e.g. a classifier), or names a layer "cls". */
 char *lo_arch_with_class_head(const char *arch_json, int k);

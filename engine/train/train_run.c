@@ -495,13 +495,16 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
         if (lo_bank_load(&cand[k].bank, tr, train_items, n_train, channels, cand[k].h, cand[k].w, with_masks, err))
             goto done;
     }
-    /* two or more defect classes in the masks: a class head names them (train_classes.c) */
-    if (with_masks && lo_classes_in_masks(cand[0].bank.mask, cand[0].bank.has_mask, n_train,
-                                          (size_t)cand[0].h * cand[0].w) >= 2 &&
+    /* two or more defect classes in the masks (or one that is not the class map's first, which
+     * the binary map alone would paint in the first one's colour): a class head names them */
+    int max_class = 0, n_present = with_masks ? lo_classes_in_masks(cand[0].bank.mask, cand[0].bank.has_mask,
+                                                                    n_train, (size_t)cand[0].h * cand[0].w,
+                                                                    &max_class) : 0;
+    if ((n_present >= 2 || max_class >= 2) &&
         (arch_cls = lo_arch_with_class_head(arch_json, tr->n_classes - 1)) != NULL) {
         arch_json = arch_cls;
-        logf_(req->log, "the masks hold %d defect classes: a class head names each defect pixel's class",
-              tr->n_classes - 1);
+        logf_(req->log, "the masks hold %d of the %d defect classes: a class head names each defect pixel's class",
+              n_present, tr->n_classes - 1);
     }
     float mean[3] = {0}, std[3] = {1, 1, 1};
     lo_bank_stats(&cand[0].bank, mean, std);

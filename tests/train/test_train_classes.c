@@ -12,7 +12,7 @@
  *     Anomalies lists.
  *  3. The same images with one defect colour (ImageFolder import) train a model whose network
  *     has exactly the two outputs (map, score) it had before.
- * argv[1] = steps per member (default 120). */
+ * argv[1] = steps per member (default 120), argv[2] = architecture (default tiny-fcn). */
 #define _GNU_SOURCE
 #include "dataset.h"
 #include "lds_internal.h"
@@ -56,11 +56,12 @@ static void draw(uint64_t *seed, int kind, uint8_t *px, uint8_t *truth) {
 static const uint8_t class_rgb[3][3] = {{255, 255, 255}, {255, 0, 0}, {0, 0, 255}};
 
 /* root/b/img/N.png (+ N-mask.png for anomalies) and root/two.manifest; and an ImageFolder of the
- * same pictures with 0/255 masks at root/folder (one defect class). */
-static int make_fixture(const char *root, int n_normal, int n_anom, uint64_t seed) {
+ * same pictures with 0/255 masks at root/folder (one defect class). Anomalies alternate scratch
+ * and dent, or are all of kind `only` (1 or 2; the manifest's colour map still names both). */
+static int make_fixture(const char *root, int n_normal, int n_anom, uint64_t seed, int only) {
     char p[600];
     lds_error le;
-    const char *dirs[] = {"b", "b/img", "folder", "folder/normal", "folder/anomaly", "folder/mask"};
+    const char *dirs[] = {"", "b", "b/img", "folder", "folder/normal", "folder/anomaly", "folder/mask"};
     for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
         snprintf(p, sizeof p, "%s/%s", root, dirs[i]);
         mkdir(p, 0755);
@@ -71,7 +72,7 @@ static int make_fixture(const char *root, int n_normal, int n_anom, uint64_t see
     uint8_t *px = malloc(S * S * 3), *truth = malloc(S * S), *rgb = malloc(S * S * 3), *bin = malloc(S * S);
     int rc = 0;
     for (int i = 0; i < n_normal + n_anom && rc == 0; i++) {
-        int anom = i >= n_normal, kind = anom ? 1 + (i - n_normal) % 2 : 0;
+        int anom = i >= n_normal, kind = anom ? (only ? only : 1 + (i - n_normal) % 2) : 0;
         draw(&seed, kind, px, truth);
         snprintf(p, sizeof p, "%s/b/img/%d.png", root, i);
         rc |= lds_write_png(p, px, S, S, 3, &le);
@@ -191,6 +192,7 @@ static int model_outputs(const char *model_dir, int *n_classes) {
 
 int main(int argc, char **argv) {
     int steps = argc > 1 ? atoi(argv[1]) : 120;
+    const char *arch = argc > 2 ? argv[2] : "tiny-fcn";
     test_units();
     char root[] = "/tmp/ttc_XXXXXX";
     if (!mkdtemp(root)) return 1;
@@ -200,7 +202,7 @@ int main(int argc, char **argv) {
     snprintf(model, sizeof model, "%s/model", root);
     snprintf(model1, sizeof model1, "%s/model1", root);
     lds_error le, warn;
-    CHECK(make_fixture(root, 30, 30, 21) == 0, "fixture");
+    CHECK(make_fixture(root, 30, 30, 21, 0) == 0, "fixture");
     snprintf(p, sizeof p, "%s/two.manifest", root);
     CHECK(lds_import_manifest(ds, p, root, &warn, &le) == 0, "%s", le.message);
     snprintf(p, sizeof p, "%s/folder", root);
@@ -209,7 +211,7 @@ int main(int argc, char **argv) {
     lo_train_result res;
     lo_train_error err;
     lo_train_request req = {.train_dir = ds, .model_dir = model, .threads = 1, .time_budget_s = 300,
-                            .arch = "tiny-fcn", .seed = 3, .max_steps = steps};
+                            .arch = arch, .seed = 3, .max_steps = steps};
     int rc = lo_train_run(&req, &res, &err);
     CHECK(rc == 0, "%s", err.message);
     if (rc != 0) return TTR_DONE();
@@ -309,6 +311,32 @@ int main(int argc, char **argv) {
         CHECK(model_outputs(model1, &ncls) == 2 && ncls == 2, "one defect class: map and score only");
         lo_train_result_free(&res);
     }
+
+    /* only the second colour in the masks: its defects are painted in its colour, not the first's */
+    char dsd[700], modeld[700], rootd[600];
+    snprintf(rootd, sizeof rootd, "%s/dent-only", root);
+    snprintf(dsd, sizeof dsd, "%s/ds", rootd);
+    snprintf(modeld, sizeof modeld, "%s/model", rootd);
+    CHECK(make_fixture(rootd, 30, 30, 23, 2) == 0, "fixture");
+    snprintf(p, sizeof p, "%s/two.manifest", rootd);
+    CHECK(lds_import_manifest(dsd, p, rootd, &warn, &le) == 0, "%s", le.message);
+    lo_train_request dent = req;
+    dent.train_dir = dsd;
+    dent.model_dir = modeld;
+    dent.max_steps = steps / 2;
+    rc = lo_train_run(&dent, &res, &err);
+    CHECK(rc == 0, "%s", err.message);
+    if (rc == 0) {
+        size_t dent_cells = 0, scratch_cells = 0;
+        for (int64_t i = 0; i < res.n_test; i++)
+            for (int k = 0; res.test[i].pred_mask && k < res.test[i].hm_w * res.test[i].hm_h; k++)
+                dent_cells += res.test[i].pred_mask[k] == 2, scratch_cells += res.test[i].pred_mask[k] == 1;
+        fprintf(stderr, "dent-only: evaluation masks paint %zu dent and %zu scratch cells\n", dent_cells,
+                scratch_cells);
+        CHECK(dent_cells > 0 && scratch_cells == 0, "dent-only painted as scratch");
+        lo_train_result_free(&res);
+    }
+
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", root);
