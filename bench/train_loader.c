@@ -81,7 +81,7 @@ int main(int argc, char **argv)
     lo_bank bank;
     lo_train_error te;
     double t0 = now_s(CLOCK_MONOTONIC);
-    if (lo_bank_load(&bank, set, items, n, 3, h, w, 1, &te) != 0) return fprintf(stderr, "%s\n", te.message), 1;
+    if (lo_bank_load(&bank, set, items, n, 3, h, w, 1, 0, &te) != 0) return fprintf(stderr, "%s\n", te.message), 1;
     double t_bank = now_s(CLOCK_MONOTONIC) - t0;
 
     lo_net_config cfg = {.batch = BATCH, .channels = 3, .height = h, .width = w, .threads = threads, .training = 1};

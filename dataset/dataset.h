@@ -130,6 +130,17 @@ int lds_load_image(const char *path, int channels, int out_w, int out_h, float *
  * original size in *orig_w, *orig_h (may be NULL). */
 int lds_load_image_memory(const uint8_t *data, size_t len, const char *what, int channels, int out_w,
                           int out_h, float *dst, int *orig_w, int *orig_h, lds_error *err);
+/* Aspect-preserving variants: the image is resized to lds_fit_box's rectangle (the largest one
+ * of its aspect inside out_w x out_h, centred) and the rest is filled by mirroring it, so images
+ * of different shapes keep their proportions (small defects are not stretched differently in
+ * each) while the network still sees texture, not a border. */
+int lds_load_image_fit(const char *path, int channels, int out_w, int out_h, float *dst, lds_error *err);
+int lds_load_image_fit_memory(const uint8_t *data, size_t len, const char *what, int channels, int out_w,
+                              int out_h, float *dst, int *orig_w, int *orig_h, lds_error *err);
+void lds_fit_box(int iw, int ih, int out_w, int out_h, int *x, int *y, int *fw, int *fh);
+/* src[fh][fw] (e.g. a mask loaded at lds_fit_box's size) centred in dst[out_h][out_w], mirrored
+ * around it the same way as the image */
+void lds_fit_mirror_u8(const uint8_t *src, int fw, int fh, uint8_t *dst, int out_w, int out_h);
 /* Loads a mask, maps colours to class indices of set->classes (0 = background), resizes with
  * nearest neighbour to out_w x out_h into dst[out_h][out_w]. */
 int lds_load_mask(const lds_set *set, const char *path, int out_w, int out_h, uint8_t *dst, lds_error *err);

@@ -569,35 +569,119 @@ static int check_out_size(const char *what, int channels, int out_w, int out_h, 
     return 0;
 }
 
-int lds_load_image_memory(const uint8_t *data, size_t len, const char *what, int channels, int out_w,
-                          int out_h, float *dst, int *orig_w, int *orig_h, lds_error *err)
+void lds_fit_box(int iw, int ih, int out_w, int out_h, int *x, int *y, int *fw, int *fh)
+{
+    int w = out_w, h = out_h;
+    if (iw > 0 && ih > 0) {
+        if ((int64_t)iw * out_h >= (int64_t)ih * out_w) /* wider than the output: full width */
+            h = (int)(((int64_t)ih * out_w * 2 + iw) / (2 * (int64_t)iw));
+        else
+            w = (int)(((int64_t)iw * out_h * 2 + ih) / (2 * (int64_t)ih));
+    }
+    w = w < 1 ? 1 : w > out_w ? out_w : w;
+    h = h < 1 ? 1 : h > out_h ? out_h : h;
+    *fw = w;
+    *fh = h;
+    *x = (out_w - w) / 2;
+    *y = (out_h - h) / 2;
+}
+
+/* i reflected into [0, n) (edge pixels not repeated), for any distance outside */
+static int mirror_index(int i, int n)
+{
+    if (n <= 1) return 0;
+    int p = 2 * n - 2;
+    i %= p;
+    if (i < 0) i += p;
+    return i < n ? i : p - i;
+}
+
+void lds_fit_mirror_u8(const uint8_t *src, int fw, int fh, uint8_t *dst, int out_w, int out_h)
+{
+    int x0 = (out_w - fw) / 2, y0 = (out_h - fh) / 2;
+    for (int y = 0; y < out_h; y++) {
+        const uint8_t *s = src + (size_t)mirror_index(y - y0, fh) * (size_t)fw;
+        uint8_t *o = dst + (size_t)y * (size_t)out_w;
+        for (int x = 0; x < out_w; x++) o[x] = s[mirror_index(x - x0, fw)];
+    }
+}
+
+static void fit_mirror_f32(const float *src, int c, int fw, int fh, float *dst, int out_w, int out_h)
+{
+    int x0 = (out_w - fw) / 2, y0 = (out_h - fh) / 2;
+    for (int ch = 0; ch < c; ch++)
+        for (int y = 0; y < out_h; y++) {
+            const float *s = src + ((size_t)ch * (size_t)fh + (size_t)mirror_index(y - y0, fh)) * (size_t)fw;
+            float *o = dst + ((size_t)ch * (size_t)out_h + (size_t)y) * (size_t)out_w;
+            for (int x = 0; x < out_w; x++) o[x] = s[mirror_index(x - x0, fw)];
+        }
+}
+
+static int load_memory(const uint8_t *data, size_t len, const char *what, int channels, int out_w, int out_h,
+                       int fit, float *dst, int *orig_w, int *orig_h, lds_error *err)
 {
     if (!what) what = "image";
     if (check_out_size(what, channels, out_w, out_h, err) != 0) return -1;
     int hw, hh, hc, w, h, c;
     if (lds_check_header(data, len, what, &hw, &hh, &hc, err) != 0) return -1;
+    int bx = 0, by = 0, fw = out_w, fh = out_h;
+    if (fit) lds_fit_box(hw, hh, out_w, out_h, &bx, &by, &fw, &fh);
     /* A JPEG shrunk to at most half its size decodes at 1/2, 1/4 or 1/8 scale (libjpeg's scaled
      * IDCT, a low-pass of the same coefficients), then the area resize does the rest: far fewer
      * pixels to decode, colour-convert and average. Never below the output size. */
     int denom = 8;
-    while (denom > 1 && ((hw + denom - 1) / denom < out_w || (hh + denom - 1) / denom < out_h)) denom /= 2;
+    while (denom > 1 && ((hw + denom - 1) / denom < fw || (hh + denom - 1) / denom < fh)) denom /= 2;
     uint8_t *px = decode_scaled(data, len, what, 0, denom, hw, hh, hc, &w, &h, &c, err);
     if (!px) return -1;
-    lds_resize_to_planar(px, w, h, c, dst, channels, out_w, out_h);
+    if (fw == out_w && fh == out_h) {
+        lds_resize_to_planar(px, w, h, c, dst, channels, out_w, out_h);
+    } else {
+        float *box = malloc(sizeof(float) * (size_t)channels * (size_t)fw * (size_t)fh);
+        if (!box) {
+            free(px);
+            lds_set_error(err, "%s: out of memory for a %dx%d image", what, fw, fh);
+            return -1;
+        }
+        lds_resize_to_planar(px, w, h, c, box, channels, fw, fh);
+        fit_mirror_f32(box, channels, fw, fh, dst, out_w, out_h);
+        free(box);
+    }
     free(px);
     if (orig_w) *orig_w = hw;
     if (orig_h) *orig_h = hh;
     return 0;
 }
 
-int lds_load_image(const char *path, int channels, int out_w, int out_h, float *dst, lds_error *err)
+int lds_load_image_memory(const uint8_t *data, size_t len, const char *what, int channels, int out_w,
+                          int out_h, float *dst, int *orig_w, int *orig_h, lds_error *err)
+{
+    return load_memory(data, len, what, channels, out_w, out_h, 0, dst, orig_w, orig_h, err);
+}
+
+int lds_load_image_fit_memory(const uint8_t *data, size_t len, const char *what, int channels, int out_w,
+                              int out_h, float *dst, int *orig_w, int *orig_h, lds_error *err)
+{
+    return load_memory(data, len, what, channels, out_w, out_h, 1, dst, orig_w, orig_h, err);
+}
+
+static int load_file(const char *path, int channels, int out_w, int out_h, int fit, float *dst, lds_error *err)
 {
     size_t len;
     uint8_t *data = lds_read_file(path, LDS_MAX_BYTES, &len, err);
     if (!data) return -1;
-    int rc = lds_load_image_memory(data, len, path, channels, out_w, out_h, dst, NULL, NULL, err);
+    int rc = load_memory(data, len, path, channels, out_w, out_h, fit, dst, NULL, NULL, err);
     free(data);
     return rc;
+}
+
+int lds_load_image(const char *path, int channels, int out_w, int out_h, float *dst, lds_error *err)
+{
+    return load_file(path, channels, out_w, out_h, 0, dst, err);
+}
+
+int lds_load_image_fit(const char *path, int channels, int out_w, int out_h, float *dst, lds_error *err)
+{
+    return load_file(path, channels, out_w, out_h, 1, dst, err);
 }
 
 typedef struct {

@@ -98,6 +98,7 @@ static cJSON *meta_to_json(const lo_model_data *md) {
     }
     cJSON_AddNumberToObject(m, "members", md->n_members);
     if (md->flip_average) cJSON_AddBoolToObject(m, "flip_average", 1);
+    if (md->fit) cJSON_AddStringToObject(m, "resize", "fit");
     cJSON_AddNumberToObject(m, "params", (double)md->n_params);
     cJSON_AddNumberToObject(m, "state", (double)md->n_state);
     cJSON_AddStringToObject(m, "recipe", md->recipe);
@@ -271,6 +272,11 @@ static int meta_from_json(const cJSON *m, lo_model_data *md, const char *what, l
     const cJSON *fa = cJSON_GetObjectItemCaseSensitive(m, "flip_average");
     if (fa && !cJSON_IsBool(fa)) return fail(err, "model file %s: field \"flip_average\" must be a boolean", what);
     md->flip_average = cJSON_IsTrue(fa);
+    /* absent in files written before aspect-preserving input: "squash" */
+    const cJSON *rs = cJSON_GetObjectItemCaseSensitive(m, "resize");
+    if (rs && (!cJSON_IsString(rs) || (strcmp(rs->valuestring, "fit") && strcmp(rs->valuestring, "squash"))))
+        return fail(err, "model file %s: field \"resize\" must be \"fit\" or \"squash\"", what);
+    md->fit = rs && !strcmp(rs->valuestring, "fit");
     const cJSON *np = cJSON_GetObjectItemCaseSensitive(m, "params");
     const cJSON *ns = cJSON_GetObjectItemCaseSensitive(m, "state");
     if (!cJSON_IsNumber(np) || !cJSON_IsNumber(ns) || np->valuedouble < 1 || np->valuedouble > 1e9 ||

@@ -343,13 +343,40 @@ static void ensemble_forward(lo_model *m, lo_infer_ws *w, float *score) {
     }
 }
 
+int lo_model_paint(const lo_model_data *md, const float *map_logit, const float *cls_logit, int k, int mh, int mw,
+                   int is_anomalous, int ow, int oh, uint8_t *out) {
+    int bx = 0, by = 0, fw = md->width, fh = md->height;
+    if (md->fit) lds_fit_box(ow, oh, md->width, md->height, &bx, &by, &fw, &fh);
+    if (fw == md->width && fh == md->height) { /* the image fills the input */
+        lo_model_class_mask(md, map_logit, mh, mw, is_anomalous, ow, oh, out);
+        if (k > 0 && is_anomalous) lo_classes_paint(cls_logit, k, mh, mw, ow, oh, out);
+        return 0;
+    }
+    double sx = (double)ow / fw, sy = (double)oh / fh;
+    int x0 = (int)lround(bx * sx), y0 = (int)lround(by * sy);
+    int cw = (int)lround(md->width * sx), ch = (int)lround(md->height * sy);
+    if (cw < x0 + ow) cw = x0 + ow;
+    if (ch < y0 + oh) ch = y0 + oh;
+    uint8_t *canvas = malloc((size_t)cw * ch);
+    if (!canvas) {
+        memset(out, 0, (size_t)ow * oh);
+        return -1;
+    }
+    lo_model_class_mask(md, map_logit, mh, mw, is_anomalous, cw, ch, canvas);
+    if (k > 0 && is_anomalous) lo_classes_paint(cls_logit, k, mh, mw, cw, ch, canvas);
+    for (int y = 0; y < oh; y++) memcpy(out + (size_t)y * ow, canvas + (size_t)(y + y0) * cw + x0, (size_t)ow);
+    free(canvas);
+    return 0;
+}
+
 /* The detect proper, on a borrowed workspace. */
 static int detect_ws(lo_model *m, lo_infer_ws *w, const uint8_t *data, size_t len, const char *what,
                      lo_detect_result *out, lo_train_error *err) {
     lo_model_data *md = &m->md;
     int ow = 0, oh = 0;
     lds_error le;
-    if (lds_load_image_memory(data, len, what, md->channels, md->width, md->height, w->image, &ow, &oh, &le) != 0)
+    if ((md->fit ? lds_load_image_fit_memory : lds_load_image_memory)(data, len, what, md->channels, md->width,
+                                                                      md->height, w->image, &ow, &oh, &le) != 0)
         return fail(err, "%s", le.message);
     /* the same 8-bit steps as training's image bank (train_data.c keeps images as bytes), so a
      * test image scores here exactly as the evaluation scored it */
@@ -376,9 +403,9 @@ static int detect_ws(lo_model *m, lo_infer_ws *w, const uint8_t *data, size_t le
         if (!w->mask_cap) return fail(err, "%s: out of memory for the %dx%d mask", what, ow, oh);
     }
     uint8_t *cls = w->px_cls, *rgb = w->rgb;
-    lo_model_class_mask(md, w->map, mh, mw, out->is_anomalous, ow, oh, cls);
     /* which class each defect pixel is, when the model has a class head */
-    if (w->k > 0 && out->is_anomalous) lo_classes_paint(w->cls, w->k, mh, mw, ow, oh, cls);
+    if (lo_model_paint(md, w->map, w->cls, w->k, mh, mw, out->is_anomalous, ow, oh, cls) != 0)
+        return fail(err, "%s: out of memory for the %dx%d mask", what, ow, oh);
     int64_t count[LO_MODEL_MAX_CLASSES] = {0};
     for (size_t i = 0; i < npx; i++) {
         int c = cls[i] < md->n_classes ? cls[i] : 0;

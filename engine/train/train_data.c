@@ -44,8 +44,24 @@ void lo_train_input_size(const lds_set *set, const size_t *items, size_t n, int 
     else *h = long_side, *w = round32(long_side * r);
 }
 
+int lo_train_fit_mode(const lds_set *set, const size_t *items, size_t n, double *spread) {
+    double *aspect = malloc((n ? n : 1) * sizeof *aspect);
+    size_t m = 0;
+    for (size_t i = 0; aspect && i < n; i++) {
+        const lds_entry *e = &set->entries[items[i]];
+        if (e->width > 0 && e->height > 0) aspect[m++] = (double)e->width / e->height;
+    }
+    *spread = 1.0;
+    if (m >= 2) {
+        qsort(aspect, m, sizeof *aspect, cmp_double);
+        *spread = aspect[(m - 1) * 9 / 10] / aspect[(m - 1) / 10];
+    }
+    free(aspect);
+    return *spread > 1.25;
+}
+
 int lo_bank_load(lo_bank *b, const lds_set *set, const size_t *items, size_t n, int c, int h, int w,
-                 int with_masks, lo_train_error *err) {
+                 int with_masks, int fit, lo_train_error *err) {
     memset(b, 0, sizeof *b);
     b->n = n;
     b->c = c;
@@ -65,7 +81,7 @@ int lo_bank_load(lo_bank *b, const lds_set *set, const size_t *items, size_t n, 
     lds_error le;
     for (size_t i = 0; i < n; i++) {
         const lds_entry *e = &set->entries[items[i]];
-        if (lds_load_image(e->image_path, c, w, h, tmp, &le) != 0) {
+        if ((fit ? lds_load_image_fit : lds_load_image)(e->image_path, c, w, h, tmp, &le) != 0) {
             free(tmp);
             lo_bank_free(b);
             snprintf(err->message, sizeof err->message, "training: %.2000s", le.message);
@@ -78,11 +94,20 @@ int lo_bank_load(lo_bank *b, const lds_set *set, const size_t *items, size_t n, 
         }
         if (with_masks && e->mask_known && e->mask_path) {
             uint8_t *m = b->mask + i * plane;
-            if (lds_load_mask(set, e->mask_path, w, h, m, &le) != 0) {
+            /* the image's box (the store records each image's size at import) */
+            int bx, by, fw = w, fh = h;
+            if (fit) lds_fit_box(e->width, e->height, w, h, &bx, &by, &fw, &fh);
+            uint8_t *box = fw == w && fh == h ? m : malloc((size_t)fw * fh);
+            if (!box || lds_load_mask(set, e->mask_path, fw, fh, box, &le) != 0) {
+                if (box != m) free(box);
                 free(tmp);
                 lo_bank_free(b);
-                snprintf(err->message, sizeof err->message, "training: %.2000s", le.message);
+                snprintf(err->message, sizeof err->message, "training: %.2000s", box ? le.message : "out of memory");
                 return -1;
+            }
+            if (box != m) {
+                lds_fit_mirror_u8(box, fw, fh, m, w, h);
+                free(box);
             }
             b->has_mask[i] = 1;
         }

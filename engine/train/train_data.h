@@ -19,8 +19,15 @@ typedef struct {
  * square), sides multiples of 32, never above the median image's long side (capped = 1). */
 void lo_train_input_size(const lds_set *set, const size_t *items, size_t n, int long_side, int *h, int *w,
                          int *capped);
+/* Whether images keep their aspect inside the input (lds_load_image_fit) rather than being
+ * squashed to it: when the training images' shapes differ (90th/10th percentile of width/height
+ * above 1.25), squashing stretches each one differently, a small round defect becomes a streak
+ * in one and a dot in the next, and the stretch itself tells the shapes apart. *spread gets that
+ * ratio. Images of one shape are squashed as before (the same stretch for all). */
+int lo_train_fit_mode(const lds_set *set, const size_t *items, size_t n, double *spread);
+/* fit: lds_load_image_fit and masks placed and mirrored the same way (lds_fit_mirror_u8) */
 int lo_bank_load(lo_bank *b, const lds_set *set, const size_t *items, size_t n, int c, int h, int w,
-                 int with_masks, lo_train_error *err);
+                 int with_masks, int fit, lo_train_error *err);
 void lo_bank_free(lo_bank *b);
 void lo_bank_image(const lo_bank *b, size_t i, float *dst); /* to floats in [0,1] */
 void lo_bank_stats(const lo_bank *b, float *mean, float *std);

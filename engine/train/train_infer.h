@@ -31,6 +31,13 @@ void lo_model_load_member(lo_net *net, const lo_model_data *md, int member);
  * when the image's verdict is normal, so mask and verdict never disagree. */
 void lo_model_class_mask(const lo_model_data *md, const float *map_logit, int mh, int mw,
                          int is_anomalous, int ow, int oh, uint8_t *out);
+/* The mask (class indices) at the original image's size ow x oh: lo_model_class_mask, then each
+ * defect pixel's class from the class head (cls_logit with k classes; k = 0: none). With
+ * md->fit the image fills only lds_fit_box's rectangle of the input (mirrored around it): the
+ * mask is painted at the size the whole input has at the image's scale and the rectangle is cut
+ * out. -1 when out of memory (out is then all background). */
+int lo_model_paint(const lo_model_data *md, const float *map_logit, const float *cls_logit, int k, int mh, int mw,
+                   int is_anomalous, int ow, int oh, uint8_t *out);
 const lo_model_data *lo_model_data_of(const lo_model *m);
 
 /* Most workspaces (concurrent detects) a loaded model keeps; it makes one per core up to this. */

@@ -3,6 +3,8 @@
  *
  *  1. Input: the images' median aspect (square when nearly square), long side 224 and 320 as two
  *     candidates (the second only when the images are that large); grayscale stays 1 channel.
+ *     Images of mixed shapes (lo_train_fit_mode) keep their aspect inside the input, mirrored
+ *     around it, instead of each being stretched its own way.
  *     Flips (left-right, up-down) augment the training images unless the normal images show that
  *     orientation (lo_train_orientation: a mirrored alien lying head-left is not a normal alien);
  *     with left-right flips on, every score is the mean of the image's and its mirror image's.
@@ -389,6 +391,26 @@ static int write_split_json(const char *path, const lds_set *tr, const size_t *t
     return rc;
 }
 
+/* A test image's true mask at the map's size, placed in the input as the image was (fit: inside
+ * its box, mirrored around it like the image, so the mirrored copy of a defect counts as the
+ * network sees it); NULL when it cannot be read. */
+static uint8_t *truth_at_map(const lds_set *ts, const lds_entry *e, int fit, int mw, int mh) {
+    int bx, by, fw = mw, fh = mh;
+    if (fit) lds_fit_box(e->width, e->height, mw, mh, &bx, &by, &fw, &fh);
+    uint8_t *m = malloc((size_t)mw * mh), *box = fw == mw && fh == mh ? m : malloc((size_t)fw * fh);
+    lds_error le;
+    if (!m || !box || lds_load_mask(ts, e->mask_path, fw, fh, box, &le) != 0) {
+        if (box != m) free(box);
+        free(m);
+        return NULL;
+    }
+    if (box != m) {
+        lds_fit_mirror_u8(box, fw, fh, m, mw, mh);
+        free(box);
+    }
+    return m;
+}
+
 int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_error *err) {
     memset(out, 0, sizeof *out);
     double t0 = lo_now_s();
@@ -465,6 +487,8 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
     if (n_anom == 0)
         logf_(req->log, "no anomalous training images: normal-only mode (defects are synthetic)");
 
+    double aspect_spread;
+    int fit = lo_train_fit_mode(tr, train_items, n_train, &aspect_spread);
     /* candidates: two input resolutions */
     int n_cand = 0;
     for (int k = 0; k < 2; k++) {
@@ -492,7 +516,8 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
         cand[k].min_defect_px = n_anom > 0 ? 0 : cand[k].h * cand[k].w / 200;
         cand[k].oof = calloc(n_train, sizeof(float));
         cand[k].oof_synth = calloc(n_train, sizeof(float));
-        if (lo_bank_load(&cand[k].bank, tr, train_items, n_train, channels, cand[k].h, cand[k].w, with_masks, err))
+        if (lo_bank_load(&cand[k].bank, tr, train_items, n_train, channels, cand[k].h, cand[k].w, with_masks, fit,
+                         err))
             goto done;
     }
     /* two or more defect classes in the masks (or one that is not the class map's first, which
@@ -518,8 +543,10 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
     char cands[64];
     if (n_cand > 1) snprintf(cands, sizeof cands, "%dx%d and %dx%d", cand[0].w, cand[0].h, cand[1].w, cand[1].h);
     else snprintf(cands, sizeof cands, "%dx%d", cand[0].w, cand[0].h);
-    logf_(req->log, "plan: %d folds, input %s, %d steps of %d images per member", LO_FOLDS, cands, want_steps,
-          LO_BATCH);
+    logf_(req->log, "plan: %d folds, input %s (%s: the middle 80 %% of the images' width/height ratios span %.2fx), "
+                    "%d steps of %d images per member", LO_FOLDS, cands,
+          fit ? "each image keeps its aspect, mirrored around it" : "images resized to it", aspect_spread,
+          want_steps, LO_BATCH);
 
     progress_ctx pc = {.req = req, .t0 = t0, .last_val = -1, .epoch_steps = fold_n / LO_BATCH};
     pc.total = (long)want_steps * (LO_FOLDS + n_cand - 1);
@@ -639,6 +666,7 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
     md.threshold = threshold;
     md.calib_slope = slope;
     md.flip_average = aug.flip_h;
+    md.fit = fit;
     md.pixel_threshold = 0.5f;
     md.has_map = c->has_map;
     md.segmentation = with_masks && c->has_map;
@@ -666,9 +694,10 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
     md.n_state = c->n_state;
     md.params = c->params;
     md.state = c->state;
-    snprintf(md.recipe, sizeof md.recipe, "%s %dx%dx%d, %d-fold ensemble of %d, steps %d/%d/%d, flips %s%s; %s",
-             arch_name, channels, c->w, c->h, LO_FOLDS, md.n_members, c->steps_run[0], c->steps_run[1],
-             c->steps_run[2], flips_name(&aug), md.flip_average ? " (scores mirror-averaged)" : "", rule);
+    snprintf(md.recipe, sizeof md.recipe, "%s %dx%dx%d%s, %d-fold ensemble of %d, steps %d/%d/%d, flips %s%s; %s",
+             arch_name, channels, c->w, c->h, fit ? " (aspect kept)" : "", LO_FOLDS, md.n_members, c->steps_run[0],
+             c->steps_run[1], c->steps_run[2], flips_name(&aug), md.flip_average ? " (scores mirror-averaged)" : "",
+             rule);
     if (mkdir_p(req->model_dir) != 0) {
         fail(err, "training: cannot create %s: %s", req->model_dir, strerror(errno));
         goto done;
@@ -678,7 +707,7 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
     if (lo_model_data_write(path, &md, err) != 0) goto done;
 
     /* score the test images with the ensemble, as detect-anomalies will */
-    if (lo_bank_load(&test_bank, ts, test_items, n_test, channels, c->h, c->w, 0, err)) goto done;
+    if (lo_bank_load(&test_bank, ts, test_items, n_test, channels, c->h, c->w, 0, fit, err)) goto done;
     {
         lo_net_config cfg = {.batch = LO_BATCH, .channels = channels, .height = c->h, .width = c->w,
                              .threads = req->threads, .training = 0};
@@ -745,18 +774,13 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
             lo_model_class_mask(&md, ml, c->mh, c->mw, t->predicted_anomalous, c->mw, c->mh, t->pred_mask);
             if (c->n_cls) lo_classes_paint(test_cls + i * cplane, c->n_cls, c->mh, c->mw, c->mw, c->mh, t->pred_mask);
             if (e->mask_path && e->mask_known) {
-                t->truth_mask = malloc(mplane);
-                if (lds_load_mask(ts, e->mask_path, c->mw, c->mh, t->truth_mask, &le) != 0) {
-                    free(t->truth_mask);
-                    t->truth_mask = NULL;
-                }
+                t->truth_mask = truth_at_map(ts, e, fit, c->mw, c->mh);
             } else if (e->label == 0) {
                 t->truth_mask = calloc(mplane, 1);
             }
             int ow = e->width > 0 ? e->width : c->w, oh = e->height > 0 ? e->height : c->h;
             uint8_t *cls = malloc((size_t)ow * oh), *rgb = malloc((size_t)ow * oh * 3);
-            lo_model_class_mask(&md, ml, c->mh, c->mw, t->predicted_anomalous, ow, oh, cls);
-            if (c->n_cls) lo_classes_paint(test_cls + i * cplane, c->n_cls, c->mh, c->mw, ow, oh, cls);
+            lo_model_paint(&md, ml, test_cls + i * cplane, c->n_cls, c->mh, c->mw, t->predicted_anomalous, ow, oh, cls);
             for (size_t k = 0; k < (size_t)ow * oh; k++)
                 memcpy(rgb + 3 * k, md.class_rgb[cls[k] < md.n_classes ? cls[k] : 0], 3);
             snprintf(path, sizeof path, "%s/masks/test-%05zu.png", req->model_dir, i);

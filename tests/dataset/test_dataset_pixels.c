@@ -172,12 +172,63 @@ static void test_mask_alignment(const char *tmp)
     lds_free(set);
 }
 
+/* aspect kept: a 16x8 gray image in a 12x12 input fills a 12x6 box at y=3, the rows above and
+ * below mirror it; the same box for masks; a square image fills the input exactly as squashed */
+static void test_fit(void)
+{
+    int x, y, fw, fh;
+    lds_fit_box(16, 8, 12, 12, &x, &y, &fw, &fh);
+    CHECK(x == 0 && y == 3 && fw == 12 && fh == 6, "wide box %d,%d %dx%d", x, y, fw, fh);
+    lds_fit_box(103, 400, 224, 224, &x, &y, &fw, &fh);
+    CHECK(fh == 224 && fw == 58 && x == 83 && y == 0, "tall box %d,%d %dx%d", x, y, fw, fh);
+    lds_fit_box(300, 300, 224, 160, &x, &y, &fw, &fh);
+    CHECK(fw == 160 && fh == 160 && x == 32 && y == 0, "square in wide %d,%d %dx%d", x, y, fw, fh);
+    lds_fit_box(1, 5000, 64, 64, &x, &y, &fw, &fh);
+    CHECK(fw == 1 && fh == 64, "a sliver keeps one column: %dx%d", fw, fh);
+
+    /* a 128x64 image of horizontal bands (darker to lighter downwards) in a 96x96 input: box
+     * 96x48 at y = 24 */
+    uint8_t px[128 * 64];
+    for (int i = 0; i < 128 * 64; i++) px[i] = (uint8_t)(i / 128 / 8 * 30);
+    size_t len;
+    uint8_t *png = encode(px, 128, 64, 1, &len);
+    float out[96 * 96], sq[96 * 96];
+    int ow, oh;
+    lds_error e;
+    CHECK(lds_load_image_fit_memory(png, len, "fit", 1, 96, 96, out, &ow, &oh, &e) == 0, "%s", e.message);
+    CHECK(ow == 128 && oh == 64, "original size %dx%d", ow, oh);
+    for (int r = 24; r < 71; r++) CHECK(out[(r + 1) * 96 + 5] >= out[r * 96 + 5], "box row %d non-decreasing", r);
+    CHECK(out[71 * 96] - out[24 * 96] > 0.7f, "the box spans the bands: %f..%f", out[24 * 96], out[71 * 96]);
+    for (int k = 0; k < 24; k++) {
+        CHECK(out[(23 - k) * 96 + 7] == out[(25 + k) * 96 + 7], "row %d mirrors row %d", 23 - k, 25 + k);
+        CHECK(out[(72 + k) * 96 + 7] == out[(70 - k) * 96 + 7], "row %d mirrors row %d", 72 + k, 70 - k);
+    }
+    for (int c = 1; c < 96; c++) CHECK(out[40 * 96 + c] == out[40 * 96], "rows stay flat");
+    CHECK(lds_load_image_memory(png, len, "sq", 1, 96, 96, sq, NULL, NULL, &e) == 0, "%s", e.message);
+    CHECK(sq[0] < 0.05f && sq[95 * 96] > 0.7f, "squashed fills the input: %f %f", sq[0], sq[95 * 96]);
+    free(png);
+    uint8_t sqpx[64 * 64];
+    for (int i = 0; i < 64 * 64; i++) sqpx[i] = (uint8_t)(i * 7);
+    png = encode(sqpx, 64, 64, 1, &len);
+    CHECK(lds_load_image_fit_memory(png, len, "fit", 1, 96, 96, out, NULL, NULL, &e) == 0 &&
+              lds_load_image_memory(png, len, "sq", 1, 96, 96, sq, NULL, NULL, &e) == 0 &&
+              memcmp(out, sq, sizeof out) == 0, "a square image fits exactly as squashed");
+    free(png);
+
+    uint8_t box[3 * 2] = {1, 0, 0, 0, 0, 2}, m[5 * 4];
+    lds_fit_mirror_u8(box, 3, 2, m, 5, 4);
+    /* box at x=1, y=1; rows: mirror(row 1), row 0, row 1, mirror(row 0) */
+    const uint8_t want[5 * 4] = {0, 0, 0, 2, 0, /**/ 0, 1, 0, 0, 0, /**/ 0, 0, 0, 2, 0, /**/ 0, 1, 0, 0, 0};
+    CHECK(memcmp(m, want, sizeof want) == 0, "mask mirrored like the image");
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) return 2;
     char *tmp = tds_tmpdir("pixels");
     test_formats(tmp);
     test_resize();
+    test_fit();
     test_jpeg(argv[1]);
     test_mask_alignment(tmp);
     lds_rm_rf(tmp);

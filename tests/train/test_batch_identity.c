@@ -119,7 +119,7 @@ static void cookies_case(void) {
     CHECK(w == 160 && h == 224, "cookies input %dx%d, expected 160x224", w, h);
     lo_bank bank;
     lo_train_error te;
-    if (lo_bank_load(&bank, set, items, n, 3, h, w, 1, &te) != 0) {
+    if (lo_bank_load(&bank, set, items, n, 3, h, w, 1, 0, &te) != 0) {
         CHECK(0, "bank: %s", te.message);
         lds_free(set), free(items), free(labels);
         return;

@@ -39,6 +39,7 @@ int main(void) {
     for (int i = 0; i < 120; i++) md.state[i] = (float)i;
     snprintf(md.recipe, sizeof md.recipe, "test");
     md.flip_average = 1;
+    md.fit = 1;
     char path[] = "/tmp/ttr_model_XXXXXX";
     int fd = mkstemp(path);
     close(fd);
@@ -54,7 +55,8 @@ int main(void) {
     CHECK(memcmp(back.state, md.state, 120 * sizeof(float)) == 0, "state bit-exact");
     CHECK(strcmp(back.class_names[1], "cracked") == 0 && back.class_rgb[1][1] == 0xa4, "classes");
     CHECK(strcmp(back.arch_json, md.arch_json) == 0, "architecture");
-    CHECK(back.segmentation == 1 && back.has_map == 1 && back.flip_average == 1, "flags");
+    CHECK(back.segmentation == 1 && back.has_map == 1 && back.flip_average == 1 &&
+              back.fit == 1, "flags");
     lo_model_data_free(&back);
 
     size_t len;
