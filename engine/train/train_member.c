@@ -95,8 +95,13 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
         if (job->deadline > 0 && lo_now_s() > job->deadline) break;
         /* timed after a few steps, then re-checked as the box's load changes */
         if (job->replan && (step == probe || (step > probe && step % 25 == 0))) {
-            /* the first steps warm caches and page in the arena: time from the probe on */
-            double now = lo_now_s(), sec = step == probe ? (now - t_start) / step : (now - t_probe) / (step - probe);
+            /* the first steps warm caches and page in the arena: time from the probe on. The
+             * probe's own estimate includes them, so it counts three quarters: a member that fits
+             * is not re-planned over a slow start (a re-plan changes its schedule, so its result:
+             * aliens gained a false alarm over 0.19 s per step measured there, 0.12 s after) and a
+             * box that is really slower is caught at step 25 */
+            double now = lo_now_s(),
+                   sec = step == probe ? 0.75 * (now - t_start) / step : (now - t_probe) / (step - probe);
             if (step == probe) t_probe = now;
             int fit = job->replan(job->ctx, sec, job->steps, steps);
             if (fit > steps && step > (int)(0.4 * steps)) fit = steps; /* too late to lengthen */
