@@ -39,8 +39,8 @@ void lo_train_augment_config(lds_augment_config *aug);
  * mirror images of the normals lie LO_ORIENTED_RATIO times farther (median distance to their
  * nearest normal, on 32x32 gray thumbnails) from the normals than the normals lie from each
  * other. Measured at the training input size: aliens lying head-left 6.2 (left-right) and 2.8
- * (up-down); cookies 1.4 / 1.6, magnetic tile 1.7 / 1.7, solar cells 1.2 / 1.3. ratio_* are NaN
- * with fewer than 4 normals. */
+ * (up-down); cookies 1.4 / 1.6, magnetic tile 1.7 / 1.7 (1.8 / 1.7 with its aspect kept), solar
+ * cells 1.2 / 1.3. ratio_* are NaN with fewer than 4 normals. */
 #define LO_ORIENTED_RATIO 2.5
 void lo_train_orientation(const lo_bank *b, const int *labels, lds_augment_config *aug, double *ratio_h,
                           double *ratio_v);
