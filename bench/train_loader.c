@@ -116,11 +116,11 @@ int main(int argc, char **argv)
     double *tb = malloc(steps * sizeof(double)), *tk = malloc(steps * sizeof(double)),
            *ts = malloc(steps * sizeof(double));
     double cpu_b = 0, cpu_k = 0, cpu_s = 0;
-    lo_batch_build(serial, net, 7, 0, q.t_img, q.t_px, q.w_px); /* warm-up */
+    lo_batch_build(serial, net, 7, 0, q.t_img, q.t_px, q.w_px, NULL); /* warm-up */
     train_step(net, opt, &q);
     for (int i = 0; i < steps; i++) { /* (ii) building alone */
         double c0 = now_s(CLOCK_PROCESS_CPUTIME_ID), w0 = now_s(CLOCK_MONOTONIC);
-        lo_batch_build(serial, net, 7, i, q.t_img, q.t_px, q.w_px);
+        lo_batch_build(serial, net, 7, i, q.t_img, q.t_px, q.w_px, NULL);
         tb[i] = now_s(CLOCK_MONOTONIC) - w0, cpu_b += now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
     }
     for (int i = 0; i < steps; i++) { /* (iii) kernels alone, on the last batch */
@@ -130,7 +130,7 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < steps; i++) { /* (i) the whole step */
         double c0 = now_s(CLOCK_PROCESS_CPUTIME_ID), w0 = now_s(CLOCK_MONOTONIC);
-        lo_batch_build(serial, net, 7, i, q.t_img, q.t_px, q.w_px);
+        lo_batch_build(serial, net, 7, i, q.t_img, q.t_px, q.w_px, NULL);
         train_step(net, opt, &q);
         ts[i] = now_s(CLOCK_MONOTONIC) - w0, cpu_s += now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
     }
@@ -143,15 +143,15 @@ int main(int argc, char **argv)
 
     /* the same with the parallel builder */
     double cpu_pb = 0, cpu_ps = 0;
-    lo_batch_build(bb, net, 7, 0, q.t_img, q.t_px, q.w_px);
+    lo_batch_build(bb, net, 7, 0, q.t_img, q.t_px, q.w_px, NULL);
     for (int i = 0; i < steps; i++) {
         double c0 = now_s(CLOCK_PROCESS_CPUTIME_ID), w0 = now_s(CLOCK_MONOTONIC);
-        lo_batch_build(bb, net, 7, i, q.t_img, q.t_px, q.w_px);
+        lo_batch_build(bb, net, 7, i, q.t_img, q.t_px, q.w_px, NULL);
         tb[i] = now_s(CLOCK_MONOTONIC) - w0, cpu_pb += now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
     }
     for (int i = 0; i < steps; i++) {
         double c0 = now_s(CLOCK_PROCESS_CPUTIME_ID), w0 = now_s(CLOCK_MONOTONIC);
-        lo_batch_build(bb, net, 7, i, q.t_img, q.t_px, q.w_px);
+        lo_batch_build(bb, net, 7, i, q.t_img, q.t_px, q.w_px, NULL);
         train_step(net, opt, &q);
         ts[i] = now_s(CLOCK_MONOTONIC) - w0, cpu_ps += now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
     }

@@ -143,8 +143,8 @@ static void add_outputs(lo_net *net, const lo_model_data *md, int n, float weigh
     if (md->has_map && cls && lo_net_class_count(net) > 0) add_planes(net, 2, n, weight, mirrored, overwrite, cls);
 }
 
-void lo_ensemble_member_pass_cls(lo_net *net, const lo_model_data *md, int n, int member, float *score, float *map,
-                                 float *cls, void (*forward)(lo_net *)) {
+void lo_ensemble_member_pass(lo_net *net, const lo_model_data *md, int n, int member, float *score, float *map,
+                             float *cls, void (*forward)(lo_net *)) {
     int passes = md->flip_average ? 2 : 1;
     float weight = 1.0f / (float)(md->n_members * passes);
     forward(net);
@@ -154,11 +154,6 @@ void lo_ensemble_member_pass_cls(lo_net *net, const lo_model_data *md, int n, in
         forward(net);
         add_outputs(net, md, n, weight, 1, 0, score, map, cls);
     }
-}
-
-void lo_ensemble_member_pass(lo_net *net, const lo_model_data *md, int n, int member, float *score, float *map,
-                             void (*forward)(lo_net *)) {
-    lo_ensemble_member_pass_cls(net, md, n, member, score, map, NULL, forward);
 }
 
 void lo_ensemble_map_shape(lo_net *net, const lo_model_data *md, int *mh, int *mw) {
@@ -339,7 +334,7 @@ static void ensemble_forward(lo_model *m, lo_infer_ws *w, float *score) {
     const lo_model_data *md = &m->md;
     for (int k = 0; k < md->n_members; k++) {
         lo_ensemble_set_input(w->nets[k], md, 0, w->image);
-        lo_ensemble_member_pass_cls(w->nets[k], md, 1, k, score, w->map, w->k ? w->cls : NULL, forward_alone);
+        lo_ensemble_member_pass(w->nets[k], md, 1, k, score, w->map, w->k ? w->cls : NULL, forward_alone);
     }
 }
 

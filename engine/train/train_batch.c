@@ -230,12 +230,7 @@ static uint64_t slot_seed(uint64_t seed, int step, int s) {
 }
 
 void lo_batch_build(lo_batch_builder *bb, lo_net *net, uint64_t seed, int step, float *t_img, float *t_px,
-                    float *w_px) {
-    lo_batch_build_cls(bb, net, seed, step, t_img, t_px, w_px, NULL);
-}
-
-void lo_batch_build_cls(lo_batch_builder *bb, lo_net *net, uint64_t seed, int step, float *t_img, float *t_px,
-                        float *w_px, uint8_t *t_cls) {
+                    float *w_px, uint8_t *t_cls) {
     int B, c, h, w;
     lo_net_input_shape(net, &B, &c, &h, &w);
     /* Slots are independent tasks of uneven cost (synthetic ones do twice the work): dynamic. */

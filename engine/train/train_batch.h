@@ -36,15 +36,13 @@ void lo_batch_builder_free(lo_batch_builder *bb);
 
 /* Fills slots [0, B) of net's input (B = the net's batch) for step `step`, and the targets:
  * t_img[B] (1 = defect), and when spec->mh > 0, t_px[B][mh][mw] (1 = a defect pixel in the cell)
- * and w_px[B][mh][mw] (0 where the slot's mask is unknown: a real anomaly without a mask). */
-void lo_batch_build(lo_batch_builder *bb, lo_net *net, uint64_t seed, int step, float *t_img, float *t_px,
-                    float *w_px);
-/* The same, and when spec->n_classes > 0 and t_cls is non-NULL, t_cls[B][mh][mw]: the head index
+ * and w_px[B][mh][mw] (0 where the slot's mask is unknown: a real anomaly without a mask); when
+ * spec->n_classes > 0 and t_cls is non-NULL, t_cls[B][mh][mw]: the head index
  * (class - 1) of the majority defect class in the cell for a real anomaly with a mask, 255
  * (ignored) everywhere else (normal slots, synthetic defects, unknown masks). It draws nothing
- * from the slot's random stream: the images and the other targets are those of lo_batch_build. */
-void lo_batch_build_cls(lo_batch_builder *bb, lo_net *net, uint64_t seed, int step, float *t_img, float *t_px,
-                        float *w_px, uint8_t *t_cls);
+ * from the slot's random stream: the images and the other targets do not depend on t_cls. */
+void lo_batch_build(lo_batch_builder *bb, lo_net *net, uint64_t seed, int step, float *t_img, float *t_px,
+                    float *w_px, uint8_t *t_cls);
 
 /* Where a batch's building time goes: thread CPU seconds per part, summed over the slots built
  * by lo_batch_profile (bench/train_loader prints them). */

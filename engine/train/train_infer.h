@@ -11,15 +11,12 @@ void lo_ensemble_set_input(lo_net *net, const lo_model_data *md, int slot, const
 /* Checks that the net's outputs and tensor counts match the model data; message in err. */
 int lo_ensemble_check(lo_net *net, const lo_model_data *md, char *err, size_t errlen);
 /* Scores the n images in the net's input with member `member` (already loaded): runs forward(net)
- * and adds its logits / n_members into score[n] and map[n][mh][mw] (member 0 overwrites). With
- * md->flip_average the mirror images are scored too and each pass counts half (the map is
- * mirrored back); the net's input is left mirrored then. */
+ * and adds its logits / n_members into score[n], map[n][mh][mw] and, when the net has a class
+ * head (lo_net_class_count > 0) and cls is non-NULL, cls[n][k][mh][mw] (member 0 overwrites).
+ * With md->flip_average the mirror images are scored too and each pass counts half (the maps
+ * are mirrored back); the net's input is left mirrored then. */
 void lo_ensemble_member_pass(lo_net *net, const lo_model_data *md, int n, int member, float *score, float *map,
-                             void (*forward)(lo_net *));
-/* The same, also averaging a class head's logits into cls[n][k][mh][mw] (mirrored back like the
- * map) when the net has one (lo_net_class_count > 0) and cls is non-NULL. */
-void lo_ensemble_member_pass_cls(lo_net *net, const lo_model_data *md, int n, int member, float *score, float *map,
-                                 float *cls, void (*forward)(lo_net *));
+                             float *cls, void (*forward)(lo_net *));
 /* Defect classes of the net's class head (output 2), 0 without one. */
 int lo_net_class_count(const lo_net *net);
 /* Mirrors every image of the net's input batch left-right in place. */

@@ -111,7 +111,7 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
             }
         }
         /* the batch (slots built in parallel, each from its own seeded stream: train_batch.c) */
-        lo_batch_build_cls(bb, net, job->seed, step, t_img, has_map ? t_px : NULL, has_map ? w_px : NULL, t_cls);
+        lo_batch_build(bb, net, job->seed, step, t_img, has_map ? t_px : NULL, has_map ? w_px : NULL, t_cls);
         double prog = (double)step / steps;
         float lr = step < warm ? job->lr * (float)(step + 1) / (float)warm
                                : job->lr * (0.02f + 0.98f * 0.5f * (1.0f + (float)cos(M_PI * prog)));
@@ -165,13 +165,7 @@ static void forward_inference(lo_net *net) { lo_net_forward(net, 0); }
 
 void lo_member_score(lo_net *net, const lo_model_data *norm, const lo_bank *b, const size_t *ids, size_t n,
                      int synthetic, int min_defect_px, const size_t *donors, size_t n_donors, uint64_t seed,
-                     float *logit, float *maps) {
-    lo_member_score_cls(net, norm, b, ids, n, synthetic, min_defect_px, donors, n_donors, seed, logit, maps, NULL);
-}
-
-void lo_member_score_cls(lo_net *net, const lo_model_data *norm, const lo_bank *b, const size_t *ids, size_t n,
-                         int synthetic, int min_defect_px, const size_t *donors, size_t n_donors, uint64_t seed,
-                         float *logit, float *maps, float *cls_maps) {
+                     float *logit, float *maps, float *cls_maps) {
     int B, c, h, w;
     lo_net_input_shape(net, &B, &c, &h, &w);
     int has_map = lo_net_output_count(net) >= 2, n_cls = has_map ? lo_net_class_count(net) : 0;
@@ -198,7 +192,7 @@ void lo_member_score_cls(lo_net *net, const lo_model_data *norm, const lo_bank *
             }
             lo_ensemble_set_input(net, norm, s, img);
         }
-        lo_ensemble_member_pass_cls(net, &one, (int)cnt, 0, logit + i0, has_map && maps ? maps + i0 * mplane : NULL,
+        lo_ensemble_member_pass(net, &one, (int)cnt, 0, logit + i0, has_map && maps ? maps + i0 * mplane : NULL,
                                     n_cls && cls_maps ? cls_maps + i0 * n_cls * mplane : NULL, forward_inference);
     }
     free(img), free(clean), free(donor), free(mask);

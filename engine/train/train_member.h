@@ -39,15 +39,12 @@ double lo_now_s(void);
 int lo_member_train(const lo_member_job *job, lo_net **net, int *steps_planned, lo_train_error *err);
 
 /* Scores bank items ids[0..n) with net in inference mode: logit[n] and, when the net has a map
- * and maps is non-NULL, maps[n][mh][mw] (logits). synthetic: score a synthetic-defect version of
- * each image instead (seeded per image, texture from one of donors). */
+ * and maps is non-NULL, maps[n][mh][mw] (logits), and when it has a class head
+ * (lo_net_class_count) and cls_maps is non-NULL, its logits cls_maps[n][k][mh][mw]. synthetic:
+ * score a synthetic-defect version of each image instead (seeded per image, texture from one of
+ * donors). */
 void lo_member_score(lo_net *net, const lo_model_data *norm, const lo_bank *b, const size_t *ids, size_t n,
                      int synthetic, int min_defect_px, const size_t *donors, size_t n_donors, uint64_t seed,
-                     float *logit, float *maps);
-/* The same, also writing a class head's logits to cls_maps[n][k][mh][mw] when the net has one
- * (lo_net_class_count) and cls_maps is non-NULL. */
-void lo_member_score_cls(lo_net *net, const lo_model_data *norm, const lo_bank *b, const size_t *ids, size_t n,
-                         int synthetic, int min_defect_px, const size_t *donors, size_t n_donors, uint64_t seed,
-                         float *logit, float *maps, float *cls_maps);
+                     float *logit, float *maps, float *cls_maps);
 
 #endif

@@ -232,11 +232,10 @@ struct fold_scoring {
 };
 
 static void score_fold(struct fold_scoring *v, lo_net *net) {
-    lo_member_score(net, &v->norm, &v->c->bank, v->held, v->nh, 0, 0, NULL, 0, v->seed, v->tmp, NULL);
+    lo_member_score(net, &v->norm, &v->c->bank, v->held, v->nh, 0, 0, NULL, 0, v->seed, v->tmp, NULL, NULL);
     for (size_t i = 0; i < v->nh; i++) v->c->oof[v->held[i]] = v->tmp[i];
     lo_member_score(net, &v->norm, &v->c->bank, v->held_normal, v->nhn, 1, v->min_defect_px, v->donors, v->nd,
-                    v->seed ^ 0xabcdefu,
-                    v->tmp, NULL);
+                    v->seed ^ 0xabcdefu, v->tmp, NULL, NULL);
     for (size_t i = 0; i < v->nhn; i++) v->c->oof_synth[v->held_normal[i]] = v->tmp[i];
 }
 
@@ -729,7 +728,7 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
     for (size_t i = 0; i < n_test; i++) ids[i] = i;
     for (int k = 0; k < md.n_members; k++) {
         lo_model_load_member(net, &md, k);
-        lo_member_score_cls(net, &md, &test_bank, ids, n_test, 0, 0, NULL, 0, 0, one, c->has_map ? onemap : NULL,
+        lo_member_score(net, &md, &test_bank, ids, n_test, 0, 0, NULL, 0, 0, one, c->has_map ? onemap : NULL,
                             c->n_cls ? onecls : NULL);
         for (size_t i = 0; i < n_test; i++) test_logit[i] += one[i] / (float)md.n_members;
         if (c->has_map)

@@ -85,7 +85,8 @@ static uint64_t run_batches(const lo_batch_spec *spec, batch_io *io, uint64_t se
     for (int s = first; s < first + steps; s++) {
         memset(io->t_px, 0xA5, (size_t)io->B * io->mplane * sizeof(float));
         memset(io->w_px, 0xA5, (size_t)io->B * io->mplane * sizeof(float));
-        lo_batch_build(bb, io->net, seed, s, io->t_img, spec->mh > 0 ? io->t_px : NULL, spec->mh > 0 ? io->w_px : NULL);
+        lo_batch_build(bb, io->net, seed, s, io->t_img, spec->mh > 0 ? io->t_px : NULL,
+                       spec->mh > 0 ? io->w_px : NULL, NULL);
         h = fnv(h, lo_net_input(io->net), in * sizeof(float));
         h = fnv(h, io->t_img, (size_t)io->B * sizeof(float));
         h = fnv(h, io->t_px, (size_t)io->B * io->mplane * sizeof(float));
