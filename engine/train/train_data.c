@@ -60,6 +60,22 @@ int lo_train_fit_mode(const lds_set *set, const size_t *items, size_t n, double 
     return *spread > 1.25;
 }
 
+int lo_load_mask_placed(const lds_set *set, const lds_entry *e, int fit, int w, int h, uint8_t *dst, lds_error *le) {
+    /* the image's box (the store records each image's size at import) */
+    int bx, by, fw = w, fh = h;
+    if (fit) lds_fit_box(e->width, e->height, w, h, &bx, &by, &fw, &fh);
+    if (fw == w && fh == h) return lds_load_mask(set, e->mask_path, w, h, dst, le);
+    uint8_t *box = malloc((size_t)fw * fh);
+    if (!box) {
+        snprintf(le->message, sizeof le->message, "%s: out of memory", e->mask_path);
+        return -1;
+    }
+    int rc = lds_load_mask(set, e->mask_path, fw, fh, box, le);
+    if (rc == 0) lds_fit_mirror_u8(box, fw, fh, dst, w, h);
+    free(box);
+    return rc;
+}
+
 int lo_bank_load(lo_bank *b, const lds_set *set, const size_t *items, size_t n, int c, int h, int w,
                  int with_masks, int fit, lo_train_error *err) {
     memset(b, 0, sizeof *b);
@@ -93,21 +109,11 @@ int lo_bank_load(lo_bank *b, const lds_set *set, const size_t *items, size_t n, 
             dst[k] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
         }
         if (with_masks && e->mask_known && e->mask_path) {
-            uint8_t *m = b->mask + i * plane;
-            /* the image's box (the store records each image's size at import) */
-            int bx, by, fw = w, fh = h;
-            if (fit) lds_fit_box(e->width, e->height, w, h, &bx, &by, &fw, &fh);
-            uint8_t *box = fw == w && fh == h ? m : malloc((size_t)fw * fh);
-            if (!box || lds_load_mask(set, e->mask_path, fw, fh, box, &le) != 0) {
-                if (box != m) free(box);
+            if (lo_load_mask_placed(set, e, fit, w, h, b->mask + i * plane, &le) != 0) {
                 free(tmp);
                 lo_bank_free(b);
-                snprintf(err->message, sizeof err->message, "training: %.2000s", box ? le.message : "out of memory");
+                snprintf(err->message, sizeof err->message, "training: %.2000s", le.message);
                 return -1;
-            }
-            if (box != m) {
-                lds_fit_mirror_u8(box, fw, fh, m, w, h);
-                free(box);
             }
             b->has_mask[i] = 1;
         }

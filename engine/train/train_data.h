@@ -25,7 +25,11 @@ void lo_train_input_size(const lds_set *set, const size_t *items, size_t n, int 
  * in one and a dot in the next, and the stretch itself tells the shapes apart. *spread gets that
  * ratio. Images of one shape are squashed as before (the same stretch for all). */
 int lo_train_fit_mode(const lds_set *set, const size_t *items, size_t n, double *spread);
-/* fit: lds_load_image_fit and masks placed and mirrored the same way (lds_fit_mirror_u8) */
+/* An entry's mask at w x h in dst, placed as its image is (fit: inside lds_fit_box's rectangle
+ * of the image's recorded size, mirrored around it, so a defect's mirrored copy is marked where
+ * the network sees it). -1 with le on failure. */
+int lo_load_mask_placed(const lds_set *set, const lds_entry *e, int fit, int w, int h, uint8_t *dst, lds_error *le);
+/* fit: lds_load_image_fit and masks placed the same way (lo_load_mask_placed) */
 int lo_bank_load(lo_bank *b, const lds_set *set, const size_t *items, size_t n, int c, int h, int w,
                  int with_masks, int fit, lo_train_error *err);
 void lo_bank_free(lo_bank *b);

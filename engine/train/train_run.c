@@ -227,14 +227,13 @@ struct fold_scoring {
     size_t nh, nhn, nd;
     lo_model_data norm;
     uint64_t seed;
-    int min_defect_px;
     float *tmp;
 };
 
 static void score_fold(struct fold_scoring *v, lo_net *net) {
     lo_member_score(net, &v->norm, &v->c->bank, v->held, v->nh, 0, 0, NULL, 0, v->seed, v->tmp, NULL, NULL);
     for (size_t i = 0; i < v->nh; i++) v->c->oof[v->held[i]] = v->tmp[i];
-    lo_member_score(net, &v->norm, &v->c->bank, v->held_normal, v->nhn, 1, v->min_defect_px, v->donors, v->nd,
+    lo_member_score(net, &v->norm, &v->c->bank, v->held_normal, v->nhn, 1, v->c->min_defect_px, v->donors, v->nd,
                     v->seed ^ 0xabcdefu, v->tmp, NULL, NULL);
     for (size_t i = 0; i < v->nhn; i++) v->c->oof_synth[v->held_normal[i]] = v->tmp[i];
 }
@@ -267,8 +266,7 @@ static int train_fold(candidate *c, const char *arch_json, const int *labels, co
         } else if (labels[i] == 0)
             donors[nd++] = i;
     }
-    struct fold_scoring val = {.c = c, .labels = labels, .min_defect_px = c->min_defect_px, .fold = fold, .n = n,
-                               .f = f, .held = held,
+    struct fold_scoring val = {.c = c, .labels = labels, .fold = fold, .n = n, .f = f, .held = held,
                                .held_normal = held_normal, .donors = donors, .nh = nh, .nhn = nhn, .nd = nd,
                                .seed = seed, .tmp = malloc((nh + 1) * sizeof(float))};
     memcpy(val.norm.mean, mean, sizeof val.norm.mean);
@@ -388,26 +386,6 @@ static int write_split_json(const char *path, const lds_set *tr, const size_t *t
     if (f && fclose(f) != 0) rc = -1;
     free(s);
     return rc;
-}
-
-/* A test image's true mask at the map's size, placed in the input as the image was (fit: inside
- * its box, mirrored around it like the image, so the mirrored copy of a defect counts as the
- * network sees it); NULL when it cannot be read. */
-static uint8_t *truth_at_map(const lds_set *ts, const lds_entry *e, int fit, int mw, int mh) {
-    int bx, by, fw = mw, fh = mh;
-    if (fit) lds_fit_box(e->width, e->height, mw, mh, &bx, &by, &fw, &fh);
-    uint8_t *m = malloc((size_t)mw * mh), *box = fw == mw && fh == mh ? m : malloc((size_t)fw * fh);
-    lds_error le;
-    if (!m || !box || lds_load_mask(ts, e->mask_path, fw, fh, box, &le) != 0) {
-        if (box != m) free(box);
-        free(m);
-        return NULL;
-    }
-    if (box != m) {
-        lds_fit_mirror_u8(box, fw, fh, m, mw, mh);
-        free(box);
-    }
-    return m;
 }
 
 int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_error *err) {
@@ -773,7 +751,12 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
             lo_model_class_mask(&md, ml, c->mh, c->mw, t->predicted_anomalous, c->mw, c->mh, t->pred_mask);
             if (c->n_cls) lo_classes_paint(test_cls + i * cplane, c->n_cls, c->mh, c->mw, c->mw, c->mh, t->pred_mask);
             if (e->mask_path && e->mask_known) {
-                t->truth_mask = truth_at_map(ts, e, fit, c->mw, c->mh);
+                /* at the map's size, placed as the image was (unreadable: no pixel metrics) */
+                t->truth_mask = malloc(mplane);
+                if (t->truth_mask && lo_load_mask_placed(ts, e, fit, c->mw, c->mh, t->truth_mask, &le) != 0) {
+                    free(t->truth_mask);
+                    t->truth_mask = NULL;
+                }
             } else if (e->label == 0) {
                 t->truth_mask = calloc(mplane, 1);
             }
