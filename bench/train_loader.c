@@ -176,7 +176,7 @@ int main(int argc, char **argv)
     printf("  (ii)  batch building alone:    median %7.1f ms  (CPU %.1f ms/step)\n", 1e3 * pb, 1e3 * cpu_pb / steps);
     printf("  batch building is %.1f %% of the step (%.1f %% by minimums, %.1f / %.1f ms)\n", 100.0 * pb / ps,
            100.0 * npb / nps, 1e3 * npb, 1e3 * nps);
-    static const char *const kind_names[LDS_SYNTH_KINDS] = {"cutpaste", "scar", "perlin", "patch", "erase", "blotch"};
+    static const char *const kind_names[LDS_SYNTH_KINDS] = {"cutpaste", "scar", "perlin", "patch", "erase", "blotch", "chip"};
     double per = 1e3 / steps; /* ms of CPU per batch */
     printf("  per part (1 thread, thread CPU ms per batch of %d, %d slots in all):\n", BATCH, parts.slots);
     printf("    bank -> float     %6.2f\n", per * parts.bank);

@@ -175,12 +175,18 @@ void lds_augment(float *img, uint8_t *mask, int c, int h, int w, const lds_augme
 typedef enum {
     LDS_SYNTH_CUTPASTE = 0, LDS_SYNTH_SCAR = 1, LDS_SYNTH_PERLIN = 2, /* large: CutPaste and DRAEM */
     LDS_SYNTH_PATCH = 3, LDS_SYNTH_ERASE = 4, LDS_SYNTH_BLOTCH = 5,   /* small, local */
-    LDS_SYNTH_KINDS = 6
+    LDS_SYNTH_CHIP = 6, /* a part on a plain background only (lds_synth_plain_background) */
+    LDS_SYNTH_KINDS = 7
 } lds_synth_kind;
 /* Pastes a synthetic defect into img[c][h][w]; writes the defect mask (1 = defect) to mask.
  * source (may be NULL, else same shape) supplies foreign texture. Deterministic given rng. */
 void lds_synth_defect(float *img, uint8_t *mask, int c, int h, int w, lds_synth_kind kind,
                       const float *source, uint64_t *rng);
+
+/* 1 when img[c][h][w] shows a part on a plain background (the border is one colour, the part
+ * covers 5-60 % of the image), writing that colour to bg[min(c,16)] (bg may be NULL); LDS_SYNTH_CHIP
+ * leaves the mask empty on other images. */
+int lds_synth_plain_background(const float *img, int c, int h, int w, float *bg);
 
 /* Generates the demo dataset (DESIGN.md: made by the project, deterministic): a folder in the
  * ImageFolder layout (normal/, anomaly/, mask/) of synthetic product images with defects. */

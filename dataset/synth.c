@@ -7,7 +7,9 @@
  *  - small local defects, because real ones are often tiny (a blowhole is 0.1 % of a tile): a
  *    small rotated patch of foreign texture, an erased spot filled with the background colour (a
  *    missing piece), and a smooth blotch (a stain, an uneven surface). Their size is log-uniform
- *    from 2 % to 20 % of the shorter side. */
+ *    from 2 % to 20 % of the shorter side;
+ *  - a chip: for a part lying on a plain background, a bite or a clean break at the part's
+ *    outline erased to the background colour, mostly at the extremities (a broken-off tip). */
 #include "lds_internal.h"
 
 #include <math.h>
@@ -190,6 +192,99 @@ static void small_defect(float *img, uint8_t *mask, int c, int h, int w, lds_syn
     }
 }
 
+/* A part on a plain background: the border's pixels sit within 0.03 of their mean colour (bg) on
+ * average, and 5-60 % of the image differs from that colour by more than CHIP_FG. Textures, and
+ * parts that fill the frame, do not qualify: a chip needs an outline with background beyond it. */
+#define CHIP_FG 0.15f
+static float bg_distance(const float *img, size_t plane, size_t i, int c, const float *bg)
+{
+    float d = 0;
+    for (int ch = 0; ch < c && ch < 16; ch++) d = fmaxf(d, fabsf(img[(size_t)ch * plane + i] - bg[ch]));
+    return d;
+}
+
+int lds_synth_plain_background(const float *img, int c, int h, int w, float *bg)
+{
+    if (!img || c < 1 || h < 8 || w < 8) return 0;
+    const size_t plane = (size_t)h * (size_t)w;
+    float col[16] = {0};
+    for (int ch = 0; ch < c && ch < 16; ch++) col[ch] = border_mean(img + (size_t)ch * plane, h, w);
+    double spread = 0;
+    for (int x = 0; x < w; x++)
+        spread += bg_distance(img, plane, (size_t)x, c, col) + bg_distance(img, plane, (size_t)(h - 1) * w + x, c, col);
+    for (int y = 0; y < h; y++)
+        spread += bg_distance(img, plane, (size_t)y * w, c, col) + bg_distance(img, plane, (size_t)y * w + w - 1, c, col);
+    if (!(spread / (2.0 * (w + h)) < 0.03)) return 0;
+    size_t fg = 0;
+    for (size_t i = 0; i < plane; i++) fg += bg_distance(img, plane, i, c, col) > CHIP_FG;
+    if (fg < plane / 20 || fg > plane * 3 / 5) return 0;
+    if (bg) memcpy(bg, col, sizeof(float) * (size_t)(c < 16 ? c : 16));
+    return 1;
+}
+
+/* an outline pixel: part, with background to one side */
+static int outline_at(const float *img, size_t plane, int c, int h, int w, int x, int y, const float *bg)
+{
+    if (bg_distance(img, plane, (size_t)y * w + x, c, bg) <= CHIP_FG) return 0;
+    return (x > 0 && bg_distance(img, plane, (size_t)y * w + x - 1, c, bg) <= CHIP_FG) ||
+           (x + 1 < w && bg_distance(img, plane, (size_t)y * w + x + 1, c, bg) <= CHIP_FG) ||
+           (y > 0 && bg_distance(img, plane, (size_t)(y - 1) * w + x, c, bg) <= CHIP_FG) ||
+           (y + 1 < h && bg_distance(img, plane, (size_t)(y + 1) * w + x, c, bg) <= CHIP_FG);
+}
+
+/* The chip starts at an outline pixel P drawn with weight (distance from the part's centroid)^2,
+ * so tips and far edges are chipped most, as parts break. Its size r is log-uniform from 4 % to
+ * 16 % of the shorter side. Half the chips are a bite (a disc of radius r around P), half a
+ * clean break (everything beyond a straight cut r deep, across the direction from the centroid
+ * to P give or take 30 degrees, within 1.6r of P). Every non-background pixel in the chip becomes
+ * background, the part's anti-aliased rim included, so no ghost outline is left. */
+static void chip(float *img, uint8_t *mask, int c, int h, int w, uint64_t *rng)
+{
+    const size_t plane = (size_t)h * (size_t)w;
+    float bg[16] = {0};
+    if (!lds_synth_plain_background(img, c, h, w, bg)) return;
+    double sx = 0, sy = 0, n = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            if (bg_distance(img, plane, (size_t)y * w + x, c, bg) > CHIP_FG) sx += x, sy += y, n++;
+    double mx = sx / n, my = sy / n, total = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            if (outline_at(img, plane, c, h, w, x, y, bg)) total += (x - mx) * (x - mx) + (y - my) * (y - my);
+    if (!(total > 0)) return;
+    double pick = lds_rng_uniform(rng) * total;
+    int cx = -1, cy = -1;
+    for (int y = 0; y < h && cx < 0; y++)
+        for (int x = 0; x < w; x++)
+            if (outline_at(img, plane, c, h, w, x, y, bg)) {
+                pick -= (x - mx) * (x - mx) + (y - my) * (y - my);
+                if (pick < 0) {
+                    cx = x, cy = y;
+                    break;
+                }
+            }
+    if (cx < 0) return; /* rounding left the draw past the last pixel */
+    int side = h < w ? h : w;
+    float r = (float)(0.04 * pow(4.0, lds_rng_uniform(rng)) * side);
+    if (r < 2) r = 2;
+    int cut = lds_rng_uniform(rng) < 0.5;
+    float ang = atan2f((float)(cy - my), (float)(cx - mx)) + uni(rng, -0.52f, 0.52f);
+    float vx = cosf(ang), vy = sinf(ang), reach = cut ? 1.6f * r : r;
+    int rad = (int)ceilf(reach);
+    for (int y = cy - rad; y <= cy + rad; y++) {
+        if (y < 0 || y >= h) continue;
+        for (int x = cx - rad; x <= cx + rad; x++) {
+            if (x < 0 || x >= w) continue;
+            float dx = (float)(x - cx), dy = (float)(y - cy);
+            if (hypotf(dx, dy) >= reach || (cut && dx * vx + dy * vy < -r)) continue;
+            size_t i = (size_t)y * w + x;
+            if (bg_distance(img, plane, i, c, bg) <= 0.04f) continue; /* already background */
+            for (int ch = 0; ch < c; ch++) img[(size_t)ch * plane + i] = bg[ch < 16 ? ch : 15];
+            mask[i] = 1;
+        }
+    }
+}
+
 void lds_synth_defect(float *img, uint8_t *mask, int c, int h, int w, lds_synth_kind kind, const float *source,
                       uint64_t *rng)
 {
@@ -202,6 +297,7 @@ void lds_synth_defect(float *img, uint8_t *mask, int c, int h, int w, lds_synth_
     case LDS_SYNTH_PATCH:
     case LDS_SYNTH_ERASE:
     case LDS_SYNTH_BLOTCH: small_defect(img, mask, c, h, w, kind, source, rng); break;
+    case LDS_SYNTH_CHIP: chip(img, mask, c, h, w, rng); break;
     default: break;
     }
 }

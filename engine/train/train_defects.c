@@ -20,8 +20,12 @@
 #define LO_DEFECT_AVX512 1
 #endif
 
-/* cumulative weights over lds_synth_kind: cutpaste, scar, perlin, patch, erase, blotch */
-static const double lo_defect_mix[LDS_SYNTH_KINDS] = {0.04, 0.24, 0.34, 0.58, 0.79, 1.0};
+/* cumulative weights over lds_synth_kind: cutpaste, scar, perlin, patch, erase, blotch. A part on
+ * a plain background also gets chips (missing pieces at its outline) in LO_CHIP_SHARE of its
+ * defects; other images draw exactly as before. */
+#define LO_BASE_KINDS 6
+static const double lo_defect_mix[LO_BASE_KINDS] = {0.04, 0.24, 0.34, 0.58, 0.79, 1.0};
+#define LO_CHIP_SHARE 0.3
 
 /* mask[i] stays set only where some channel moved by more than 0.04 (the same as comparing the
  * largest channel change, for finite and NaN values alike); returns the mask's count */
@@ -79,12 +83,14 @@ int lo_train_make_defect_timed(float *img, const float *clean, const float *dono
                                int w, int min_px, uint64_t *rng, double *kind_s, int *kind_n) {
     if (min_px < 4) min_px = 4;
     size_t plane = (size_t)h * w, px = (size_t)c * plane;
+    int plain = lds_synth_plain_background(clean, c, h, w, NULL);
     for (int attempt = 0; attempt < 8; attempt++) {
         double t0 = kind_s ? thread_cpu_s() : 0;
         memcpy(img, clean, px * sizeof *img);
         double u = lo_rng_uniform(rng);
         int kind = 0;
-        while (kind < LDS_SYNTH_KINDS - 1 && u >= lo_defect_mix[kind]) kind++;
+        while (kind < LO_BASE_KINDS - 1 && u >= lo_defect_mix[kind]) kind++;
+        if (plain && lo_rng_uniform(rng) < LO_CHIP_SHARE) kind = LDS_SYNTH_CHIP;
         lds_synth_defect(img, mask, c, h, w, (lds_synth_kind)kind, donor, rng);
         int count = keep_visible(mask, img, clean, c, plane);
         if (kind_s) kind_s[kind] += thread_cpu_s() - t0, kind_n[kind]++;

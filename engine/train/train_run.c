@@ -12,7 +12,8 @@
  *     the candidate with the better held-out ranking (ROC AUC, then AP; real defects when the
  *     fold has them, synthetic ones otherwise) is kept; folds 1..2 train that candidate only.
  *     Each member trains on its two folds with batches of half normal images, half defects (real
- *     ones and synthetic ones from dataset/'s lds_synth_defect, on dataset/'s augmentation), and
+ *     ones and synthetic ones from dataset/'s lds_synth_defect, on dataset/'s augmentation; a
+ *     part on a plain background also gets chips, missing pieces at its outline), and
  *     stops early on its held-out fold: checkpoints at 50/70/85/100 % of its schedule, the best
  *     one kept, training ended once two in a row fall clearly below it.
  *  3. Every training image then has an out-of-fold score from the member that did not see it.
@@ -517,6 +518,22 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
     logf_(req->log, "orientation: mirrored normal images lie %.2fx (left-right) and %.2fx (up-down) as far from the "
                     "normals as they lie from each other; flips used: %s", orient_h, orient_v,
           flips_name(&aug));
+    /* chips (missing pieces at a part's outline) join the synthetic defects of images showing a
+     * part on a plain background (train_defects.c); say how many training normals do */
+    {
+        const lo_bank *b0 = &cand[0].bank;
+        float *tmp = malloc((size_t)b0->c * b0->h * b0->w * sizeof *tmp);
+        size_t n_normals = 0, n_plain = 0;
+        for (size_t i = 0; tmp && i < b0->n; i++) {
+            if (labels[i] != 0) continue;
+            lo_bank_image(b0, i, tmp);
+            n_normals++;
+            n_plain += lds_synth_plain_background(tmp, b0->c, b0->h, b0->w, NULL) != 0;
+        }
+        free(tmp);
+        logf_(req->log, "background: %zu of %zu normal images show a part on a plain background%s", n_plain, n_normals,
+              n_plain ? " (their synthetic defects include chips at the part's outline)" : "");
+    }
     char cands[64];
     if (n_cand > 1) snprintf(cands, sizeof cands, "%dx%d and %dx%d", cand[0].w, cand[0].h, cand[1].w, cand[1].h);
     else snprintf(cands, sizeof cands, "%dx%d", cand[0].w, cand[0].h);

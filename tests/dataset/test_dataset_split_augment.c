@@ -151,8 +151,18 @@ static void test_synth(void)
         base[i] = 0.3f + 0.2f * sinf((float)i * 0.37f);
         src[i] = 0.9f;
     }
-    const char *names[LDS_SYNTH_KINDS] = {"cutpaste", "scar", "perlin", "patch", "erase", "blotch"};
+    const char *names[LDS_SYNTH_KINDS] = {"cutpaste", "scar", "perlin", "patch", "erase", "blotch", "chip"};
     for (int kind = 0; kind < LDS_SYNTH_KINDS; kind++) {
+        if (kind == LDS_SYNTH_CHIP) { /* a texture has no outline to chip: nothing changes */
+            uint64_t r = 3;
+            memcpy(a, base, sizeof(float) * n);
+            lds_synth_defect(a, ma, C, H, W, LDS_SYNTH_CHIP, NULL, &r);
+            size_t on = 0;
+            for (size_t i = 0; i < plane; i++) on += ma[i];
+            CHECK(!lds_synth_plain_background(base, C, H, W, NULL), "a texture taken for a part on a plain background");
+            CHECK(on == 0 && !memcmp(a, base, sizeof(float) * n), "chip changed a texture (%zu pixels)", on);
+            continue;
+        }
         for (int with_src = 0; with_src < 2; with_src++) {
             for (int trial = 0; trial < 10; trial++) {
                 uint64_t r1 = 99 + (uint64_t)trial, r2 = r1;
@@ -191,10 +201,58 @@ static void test_synth(void)
     free(mb);
 }
 
+/* A green part (a body and a long thin arm) on white: chips take part pixels at the outline,
+ * turn them white, mask exactly them, and land mostly at the far end of the arm. */
+static void test_chip(void)
+{
+    const int C = 3, H = 80, W = 120;
+    const size_t plane = (size_t)H * W, n = plane * C;
+    float *base = malloc(sizeof(float) * n), *a = malloc(sizeof(float) * n);
+    uint8_t *m = malloc(plane), *part = malloc(plane);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            size_t i = (size_t)y * W + x;
+            part[i] = (x >= 20 && x < 50 && y >= 20 && y < 60) || (x >= 50 && x < 110 && y >= 36 && y < 44);
+            const float green[3] = {0.3f, 0.8f, 0.2f};
+            for (int c = 0; c < C; c++) base[(size_t)c * plane + i] = part[i] ? green[c] : 0.97f;
+        }
+    float bg[3];
+    CHECK(lds_synth_plain_background(base, C, H, W, bg), "the part on white is not seen as one");
+    CHECK(fabsf(bg[0] - 0.97f) < 1e-4f && fabsf(bg[1] - 0.97f) < 1e-4f, "background colour %.3f %.3f", bg[0], bg[1]);
+    int at_arm_end = 0;
+    for (int trial = 0; trial < 40; trial++) {
+        uint64_t r = 1000 + (uint64_t)trial;
+        memcpy(a, base, sizeof(float) * n);
+        lds_synth_defect(a, m, C, H, W, LDS_SYNTH_CHIP, NULL, &r);
+        size_t on = 0, bad = 0, outline = 0;
+        double sx = 0;
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++) {
+                size_t i = (size_t)y * W + x;
+                int changed = 0;
+                for (int c = 0; c < C; c++) changed |= a[(size_t)c * plane + i] != base[(size_t)c * plane + i];
+                if (changed != m[i] || (m[i] && (!part[i] || a[i] != 0.97f))) bad++;
+                if (!m[i]) continue;
+                on++, sx += x;
+                /* a chipped pixel next to background that was already there: the chip opens the outline */
+                if ((x > 0 && !part[i - 1]) || (x + 1 < W && !part[i + 1]) || (y > 0 && !part[i - W]) ||
+                    (y + 1 < H && !part[i + W]))
+                    outline++;
+            }
+        CHECK(on > 0 && on < plane / 5, "chip %d: %zu pixels", trial, on);
+        CHECK(bad == 0, "chip %d: %zu pixels changed outside the mask, or masked without becoming background", trial, bad);
+        CHECK(outline > 0, "chip %d does not open the part's outline", trial);
+        at_arm_end += on > 0 && sx / on > 85;
+    }
+    CHECK(at_arm_end >= 15, "only %d of 40 chips at the arm's far end (the tips break most)", at_arm_end);
+    free(base), free(a), free(m), free(part);
+}
+
 int main(void)
 {
     test_split();
     test_augment_alignment();
     test_synth();
+    test_chip();
     return tds_done("test_dataset_split_augment");
 }

@@ -249,7 +249,7 @@ static void direct_case(void) {
     }
     expect("lds_augment recipe", hr, 0x86970ffba1e80f23ull);
     uint64_t hs = FNV0;
-    for (int kind = 0; kind < LDS_SYNTH_KINDS; kind++)
+    for (int kind = 0; kind < LDS_SYNTH_CHIP; kind++) /* the kinds on a texture (a chip needs a part) */
         for (uint64_t s = 1; s <= 12; s++) {
             uint64_t rng = s * 31 + (uint64_t)kind;
             memcpy(img, base, px * sizeof(float));
@@ -257,6 +257,27 @@ static void direct_case(void) {
             hs = fnv(fnv(fnv(hs, img, px * sizeof(float)), mask, plane), &rng, sizeof rng);
         }
     expect("lds_synth_defect kinds", hs, 0x4b8a7242f4fa4ff0ull);
+    /* chips, and the recipe's mix, on a part (a disc and a bar) lying on a plain background */
+    float *part = malloc(px * sizeof(float));
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            for (int ch = 0; ch < c; ch++)
+                part[(size_t)ch * plane + (size_t)y * w + x] =
+                    (x - 20) * (x - 20) + (y - 22) * (y - 22) < 100 || (x >= 20 && x < 52 && y >= 19 && y < 25)
+                        ? 0.2f + 0.25f * (float)ch : 0.95f;
+    uint64_t hc = FNV0;
+    for (uint64_t s = 1; s <= 24; s++) {
+        uint64_t rng = s * 17;
+        memcpy(img, part, px * sizeof(float));
+        if (s <= 12) lds_synth_defect(img, mask, c, h, w, LDS_SYNTH_CHIP, NULL, &rng);
+        else {
+            int cnt = lo_train_make_defect(img, part, don, mask, c, h, w, 4, &rng);
+            hc = fnv(hc, &cnt, sizeof cnt);
+        }
+        hc = fnv(fnv(fnv(hc, img, px * sizeof(float)), mask, plane), &rng, sizeof rng);
+    }
+    free(part);
+    expect("chips on a part", hc, 0x494d28b61172ba6aull);
     uint64_t hd = FNV0;
     for (uint64_t s = 1; s <= 60; s++) {
         uint64_t rng = s;
