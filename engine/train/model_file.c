@@ -98,6 +98,7 @@ static cJSON *meta_to_json(const lo_model_data *md) {
     }
     cJSON_AddNumberToObject(m, "members", md->n_members);
     if (md->flip_average) cJSON_AddBoolToObject(m, "flip_average", 1);
+    if (md->flip_average_v) cJSON_AddBoolToObject(m, "flip_average_v", 1);
     if (md->fit) cJSON_AddStringToObject(m, "resize", "fit");
     cJSON_AddNumberToObject(m, "params", (double)md->n_params);
     cJSON_AddNumberToObject(m, "state", (double)md->n_state);
@@ -272,6 +273,9 @@ static int meta_from_json(const cJSON *m, lo_model_data *md, const char *what, l
     const cJSON *fa = cJSON_GetObjectItemCaseSensitive(m, "flip_average");
     if (fa && !cJSON_IsBool(fa)) return fail(err, "model file %s: field \"flip_average\" must be a boolean", what);
     md->flip_average = cJSON_IsTrue(fa);
+    const cJSON *fv = cJSON_GetObjectItemCaseSensitive(m, "flip_average_v");
+    if (fv && !cJSON_IsBool(fv)) return fail(err, "model file %s: field \"flip_average_v\" must be a boolean", what);
+    md->flip_average_v = cJSON_IsTrue(fv);
     /* absent in files written before aspect-preserving input: "squash" */
     const cJSON *rs = cJSON_GetObjectItemCaseSensitive(m, "resize");
     if (rs && (!cJSON_IsString(rs) || (strcmp(rs->valuestring, "fit") && strcmp(rs->valuestring, "squash"))))

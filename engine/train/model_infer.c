@@ -121,15 +121,37 @@ void lo_flip_input(lo_net *net) {
     }
 }
 
-/* Adds weight * the rows of output `index` ([n][ch][mh][mw]) into dst; mirrored: mirrored back. */
+/* Turns every image of the net's input batch upside down in place. */
+static void flip_input_v(lo_net *net) {
+    int b, c, h, w;
+    lo_net_input_shape(net, &b, &c, &h, &w);
+    float *x = lo_net_input(net);
+    for (size_t p = 0, planes = (size_t)b * c; p < planes; p++)
+        for (int i = 0, j = h - 1; i < j; i++, j--) {
+            float *ri = x + (p * h + i) * w, *rj = x + (p * h + j) * w;
+            for (int k = 0; k < w; k++) {
+                float t = ri[k];
+                ri[k] = rj[k];
+                rj[k] = t;
+            }
+        }
+}
+
+#define MIRROR_LR 1
+#define MIRROR_UD 2
+/* Adds weight * the rows of output `index` ([n][ch][mh][mw]) into dst, mirrored back the ways
+ * (MIRROR_LR, MIRROR_UD) the input was. */
 static void add_planes(lo_net *net, int index, int n, float weight, int mirrored, int overwrite, float *dst) {
     int d[4];
     const float *m = lo_net_output(net, index, d);
-    int mw = d[3];
-    size_t rows = (size_t)n * d[1] * d[2];
-    for (size_t r = 0; r < rows; r++)
+    int mh = d[2], mw = d[3];
+    size_t rows = (size_t)n * d[1] * mh;
+    for (size_t r = 0; r < rows; r++) {
+        size_t src = mirrored & MIRROR_UD ? r - r % (size_t)mh + (size_t)(mh - 1) - r % (size_t)mh : r;
         for (int x = 0; x < mw; x++)
-            dst[r * mw + x] = (overwrite ? 0 : dst[r * mw + x]) + m[r * mw + (mirrored ? mw - 1 - x : x)] * weight;
+            dst[r * mw + x] = (overwrite ? 0 : dst[r * mw + x]) +
+                              m[src * mw + (mirrored & MIRROR_LR ? mw - 1 - x : x)] * weight;
+    }
 }
 
 /* Adds weight * (one forward's outputs) into score[n] and map[n][mh][mw] (and the class head's
@@ -145,14 +167,16 @@ static void add_outputs(lo_net *net, const lo_model_data *md, int n, float weigh
 
 void lo_ensemble_member_pass(lo_net *net, const lo_model_data *md, int n, int member, float *score, float *map,
                              float *cls, void (*forward)(lo_net *)) {
-    int passes = md->flip_average ? 2 : 1;
-    float weight = 1.0f / (float)(md->n_members * passes);
-    forward(net);
-    add_outputs(net, md, n, weight, 0, member == 0, score, map, cls);
-    if (passes == 2) {
-        lo_flip_input(net);
-        forward(net);
-        add_outputs(net, md, n, weight, 1, 0, score, map, cls);
+    int lr = md->flip_average ? 2 : 1, ud = md->flip_average_v ? 2 : 1, mirrored = 0;
+    float weight = 1.0f / (float)(md->n_members * lr * ud);
+    /* views in the order: as is, left-right, both, up-down (one flip of the input between each) */
+    for (int v = 0; v < ud; v++) {
+        if (v) flip_input_v(net), mirrored ^= MIRROR_UD;
+        for (int h = 0; h < lr; h++) {
+            if (h) lo_flip_input(net), mirrored ^= MIRROR_LR;
+            forward(net);
+            add_outputs(net, md, n, weight, mirrored, member == 0 && v == 0 && h == 0, score, map, cls);
+        }
     }
 }
 

@@ -13,8 +13,9 @@ int lo_ensemble_check(lo_net *net, const lo_model_data *md, char *err, size_t er
 /* Scores the n images in the net's input with member `member` (already loaded): runs forward(net)
  * and adds its logits / n_members into score[n], map[n][mh][mw] and, when the net has a class
  * head (lo_net_class_count > 0) and cls is non-NULL, cls[n][k][mh][mw] (member 0 overwrites).
- * With md->flip_average the mirror images are scored too and each pass counts half (the maps
- * are mirrored back); the net's input is left mirrored then. */
+ * With md->flip_average the mirror images are scored too, with md->flip_average_v the images
+ * turned upside down (both: 4 views), each view counting equally (the maps are mirrored back);
+ * the net's input is left mirrored then. */
 void lo_ensemble_member_pass(lo_net *net, const lo_model_data *md, int n, int member, float *score, float *map,
                              float *cls, void (*forward)(lo_net *));
 /* Defect classes of the net's class head (output 2), 0 without one. */

@@ -32,6 +32,7 @@ typedef struct {
     uint8_t class_rgb[LO_MODEL_MAX_CLASSES][3];
     int n_members;
     int flip_average;       /* score = mean over the image and its mirror image (test-time flip) */
+    int flip_average_v;     /* and over the image turned upside down (with flip_average: 4 views) */
     int fit;                /* images keep their aspect inside the input, mirrored around it (lds_load_image_fit) */
     uint64_t n_params, n_state;  /* per member */
     float *params;          /* [n_members][n_params] */

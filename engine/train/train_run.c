@@ -272,7 +272,9 @@ static int train_fold(candidate *c, const char *arch_json, const int *labels, co
                                .seed = seed, .tmp = malloc((nh + 1) * sizeof(float))};
     memcpy(val.norm.mean, mean, sizeof val.norm.mean);
     memcpy(val.norm.std, std, sizeof val.norm.std);
-    val.norm.flip_average = aug->flip_h; /* held-out images are scored as the model will score */
+    /* held-out images are scored as the model will score */
+    val.norm.flip_average = aug->flip_h;
+    val.norm.flip_average_v = aug->flip_v;
     pc->val = &val;
     int best_step = 0;
     lo_member_job job = {.arch_json = arch_json, .bank = &c->bank, .labels = labels, .in_train = in_train,
@@ -660,6 +662,7 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
     md.threshold = threshold;
     md.calib_slope = slope;
     md.flip_average = aug.flip_h;
+    md.flip_average_v = aug.flip_v;
     md.fit = fit;
     md.pixel_threshold = 0.5f;
     md.has_map = c->has_map;
@@ -690,7 +693,9 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
     md.state = c->state;
     snprintf(md.recipe, sizeof md.recipe, "%s %dx%dx%d%s, %d-fold ensemble of %d, steps %d/%d/%d, flips %s%s; %s",
              arch_name, channels, c->w, c->h, fit ? " (aspect kept)" : "", LO_FOLDS, md.n_members, c->steps_run[0],
-             c->steps_run[1], c->steps_run[2], flips_name(&aug), md.flip_average ? " (scores mirror-averaged)" : "",
+             c->steps_run[1], c->steps_run[2], flips_name(&aug),
+             md.flip_average && md.flip_average_v ? " (scores 4-view averaged)"
+             : md.flip_average || md.flip_average_v ? " (scores mirror-averaged)" : "",
              rule);
     if (mkdir_p(req->model_dir) != 0) {
         fail(err, "training: cannot create %s: %s", req->model_dir, strerror(errno));

@@ -39,6 +39,7 @@ int main(void) {
     for (int i = 0; i < 120; i++) md.state[i] = (float)i;
     snprintf(md.recipe, sizeof md.recipe, "test");
     md.flip_average = 1;
+    md.flip_average_v = 1;
     md.fit = 1;
     char path[] = "/tmp/ttr_model_XXXXXX";
     int fd = mkstemp(path);
@@ -56,7 +57,7 @@ int main(void) {
     CHECK(strcmp(back.class_names[1], "cracked") == 0 && back.class_rgb[1][1] == 0xa4, "classes");
     CHECK(strcmp(back.arch_json, md.arch_json) == 0, "architecture");
     CHECK(back.segmentation == 1 && back.has_map == 1 && back.flip_average == 1 &&
-              back.fit == 1, "flags");
+              back.flip_average_v == 1 && back.fit == 1, "flags");
     lo_model_data_free(&back);
 
     size_t len;
