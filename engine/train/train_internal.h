@@ -80,6 +80,11 @@ float lo_threshold_normal_quantile(const float *p_normal, size_t n, double q);
 /* Upper tail of the normal scores as a fitted distribution: sigmoid(median + k * sd) of their
  * logits, sd estimated robustly (1.4826 MAD), so one odd normal image does not set it. */
 float lo_threshold_normal_tail(const float *p_normal, size_t n, double k);
+/* shift[f] (logit) moving fold f's median out-of-fold normal logit to the mean of the folds'
+ * medians (0 for a fold without scores). The served score is the members' mean, so a member's
+ * own offset is not what new normal images get: pooled raw, one member scoring its held-out
+ * normals high stretches the normals' tail the normal-only threshold is read from. */
+void lo_threshold_fold_shifts(const float *logit, const int *fold, size_t n, int folds, double *shift);
 /* Slope a of P(anomaly) = sigmoid(a (logit p - logit t)) by maximum likelihood. */
 float lo_calibrate_slope(const float *p, const uint8_t *y, size_t n, float t);
 double lo_confidence(float p, float threshold, float slope, int *is_anomalous);

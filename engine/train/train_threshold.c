@@ -104,6 +104,21 @@ float lo_threshold_normal_tail(const float *p_normal, size_t n, double k) {
     return (float)sigmoid(med + k * 1.4826 * mad);
 }
 
+void lo_threshold_fold_shifts(const float *logit, const int *fold, size_t n, int folds, double *shift) {
+    double *v = malloc((n + 1) * sizeof *v), mean = 0;
+    int used = 0;
+    for (int f = 0; f < folds; f++) {
+        size_t m = 0;
+        for (size_t i = 0; v && i < n; i++)
+            if (fold[i] == f) v[m++] = logit[i];
+        shift[f] = m ? median_of(v, m) : NAN;
+        if (m) mean += shift[f], used++;
+    }
+    free(v);
+    mean = used ? mean / used : 0;
+    for (int f = 0; f < folds; f++) shift[f] = isnan(shift[f]) ? 0 : mean - shift[f];
+}
+
 static double calib_objective(const float *p, const uint8_t *y, size_t n, double lt, double la) {
     double a = exp(la), ll = 0;
     for (size_t i = 0; i < n; i++) {

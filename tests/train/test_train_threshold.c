@@ -35,6 +35,31 @@ int main(void) {
     CHECK(fabsf(tail2 - tail) < 0.02f, "outlier moved the tail from %g to %g", tail, tail2);
     CHECK(lo_threshold_normal_quantile(nn, 20, 0.99) > 0.5f && tail2 < 0.2f, "99th pct %g vs tail %g (max was %g)",
           lo_threshold_normal_quantile(nn, 20, 0.99), tail2, top);
+    /* fold shifts: three members whose held-out normals sit at different heights are re-centred
+     * on the mean of their medians, which pulls the tail the threshold reads back to the bulk;
+     * members that agree are left alone */
+    {
+        float lg[30], pr[30], pa[30];
+        int fo[30];
+        for (int i = 0; i < 30; i++) {
+            fo[i] = i % 3;
+            lg[i] = (fo[i] == 1 ? 2.0f : fo[i] == 2 ? -3.0f : -0.5f) + 0.05f * (float)(i / 3);
+        }
+        double sh[4];
+        lo_threshold_fold_shifts(lg, fo, 30, 3, sh);
+        CHECK(fabs(sh[0] + sh[1] + sh[2]) < 1e-6 && fabs(sh[1] - (-0.5 - 2.0)) < 1e-5 && fabs(sh[2] - 2.5) < 1e-5,
+              "shifts %g %g %g", sh[0], sh[1], sh[2]);
+        for (int i = 0; i < 30; i++) pr[i] = 1.0f / (1.0f + expf(-lg[i])), pa[i] = 1.0f / (1.0f + expf(-(lg[i] + (float)sh[fo[i]])));
+        float raw = lo_threshold_normal_tail(pr, 30, 1.645), aligned = lo_threshold_normal_tail(pa, 30, 1.645);
+        CHECK(raw > 0.85f && aligned < 0.6f, "tail raw %g, re-centred %g", raw, aligned);
+        for (int i = 0; i < 30; i++) lg[i] = 0.1f * (float)(i / 3) - 1.0f; /* every fold the same */
+        lo_threshold_fold_shifts(lg, fo, 30, 3, sh);
+        CHECK(fabs(sh[0]) < 1e-6 && fabs(sh[1]) < 1e-6 && fabs(sh[2]) < 1e-6, "agreeing folds moved %g %g %g", sh[0],
+              sh[1], sh[2]);
+        for (int i = 0; i < 30; i++) lg[i] = fo[i] == 0 ? -1.0f : -2.0f;
+        lo_threshold_fold_shifts(lg, fo, 30, 4, sh); /* a fold with no scores: no shift, not in the mean */
+        CHECK(sh[3] == 0 && fabs(sh[0] + 2.0 / 3) < 1e-6, "empty fold %g, fold 0 %g", sh[3], sh[0]);
+    }
     /* calibration: confidence >= 0.5 for the verdict, grows away from the threshold */
     float a = lo_calibrate_slope(p, y, 8, 0.5f);
     CHECK(a > 0.1f && a < 1100.0f, "slope %g", a);
