@@ -7,7 +7,8 @@
  *     around it, instead of each being stretched its own way.
  *     Flips (left-right, up-down) augment the training images unless the normal images show that
  *     orientation (lo_train_orientation: a mirrored alien lying head-left is not a normal alien);
- *     with left-right flips on, every score is the mean of the image's and its mirror image's.
+ *     every score is the mean over the views training flips to (the image, its mirror image, and
+ *     with up-down flips both of them upside down).
  *  2. k = 3 stratified folds of the training images. Fold 0 is trained at both resolutions and
  *     the candidate with the better held-out ranking (ROC AUC, then AP; real defects when the
  *     fold has them, synthetic ones otherwise) is kept; folds 1..2 train that candidate only.
@@ -19,8 +20,9 @@
  *  3. Every training image then has an out-of-fold score from the member that did not see it.
  *     The threshold comes from those scores: the middle of the max-F1 plateau when the training
  *     set holds anomalies; with normal-only training, the 95th percentile of a distribution
- *     fitted to the normal scores (logit space, median and MAD). The confidence is a logistic fit
- *     on the same scores, centred on the threshold.
+ *     fitted to the normal scores (logit space, median and MAD), each fold's scores first moved
+ *     to the folds' mean median (the served mean has no one member's offset). The confidence is
+ *     a logistic fit on the same scores, centred on the threshold.
  *  4. The model is the ensemble of the k fold members (mean logit): no retraining on all data, so
  *     the scores the threshold was chosen on come from models like the ones that serve.
  * Steps per member follow the training set's size (about 120 passes, 250..1500 steps) so a run is
