@@ -203,7 +203,9 @@ static float bg_distance(const float *img, size_t plane, size_t i, int c, const 
     return d;
 }
 
-int lds_synth_plain_background(const float *img, int c, int h, int w, float *bg)
+/* The background colour (bg) when img shows a part on a plain background; with fg non-NULL,
+ * also fg[i] = 1 on the part's pixels (0 elsewhere), from the same pass that counts them. */
+static int plain_part(const float *img, int c, int h, int w, float *bg, uint8_t *fg)
 {
     if (!img || c < 1 || h < 8 || w < 8) return 0;
     const size_t plane = (size_t)h * (size_t)w;
@@ -215,21 +217,27 @@ int lds_synth_plain_background(const float *img, int c, int h, int w, float *bg)
     for (int y = 0; y < h; y++)
         spread += bg_distance(img, plane, (size_t)y * w, c, col) + bg_distance(img, plane, (size_t)y * w + w - 1, c, col);
     if (!(spread / (2.0 * (w + h)) < 0.03)) return 0;
-    size_t fg = 0;
-    for (size_t i = 0; i < plane; i++) fg += bg_distance(img, plane, i, c, col) > CHIP_FG;
-    if (fg < plane / 20 || fg > plane * 3 / 5) return 0;
+    size_t n_fg = 0;
+    for (size_t i = 0; i < plane; i++) {
+        int on = bg_distance(img, plane, i, c, col) > CHIP_FG;
+        if (fg) fg[i] = (uint8_t)on;
+        n_fg += (size_t)on;
+    }
+    if (n_fg < plane / 20 || n_fg > plane * 3 / 5) return 0;
     if (bg) memcpy(bg, col, sizeof(float) * (size_t)(c < 16 ? c : 16));
     return 1;
 }
 
-/* an outline pixel: part, with background to one side */
-static int outline_at(const float *img, size_t plane, int c, int h, int w, int x, int y, const float *bg)
+int lds_synth_plain_background(const float *img, int c, int h, int w, float *bg)
 {
-    if (bg_distance(img, plane, (size_t)y * w + x, c, bg) <= CHIP_FG) return 0;
-    return (x > 0 && bg_distance(img, plane, (size_t)y * w + x - 1, c, bg) <= CHIP_FG) ||
-           (x + 1 < w && bg_distance(img, plane, (size_t)y * w + x + 1, c, bg) <= CHIP_FG) ||
-           (y > 0 && bg_distance(img, plane, (size_t)(y - 1) * w + x, c, bg) <= CHIP_FG) ||
-           (y + 1 < h && bg_distance(img, plane, (size_t)(y + 1) * w + x, c, bg) <= CHIP_FG);
+    return plain_part(img, c, h, w, bg, NULL);
+}
+
+/* an outline pixel: part, with background to one side */
+static int outline_at(const uint8_t *fg, int h, int w, int x, int y)
+{
+    const uint8_t *p = fg + (size_t)y * w + x;
+    return *p && ((x > 0 && !p[-1]) || (x + 1 < w && !p[1]) || (y > 0 && !p[-w]) || (y + 1 < h && !p[w]));
 }
 
 /* The chip starts at an outline pixel P drawn with weight (distance from the part's centroid)^2,
@@ -237,33 +245,37 @@ static int outline_at(const float *img, size_t plane, int c, int h, int w, int x
  * 16 % of the shorter side. Half the chips are a bite (a disc of radius r around P), half a
  * clean break (everything beyond a straight cut r deep, across the direction from the centroid
  * to P give or take 30 degrees, within 1.6r of P). Every non-background pixel in the chip becomes
- * background, the part's anti-aliased rim included, so no ghost outline is left. */
+ * background, the part's anti-aliased rim included, so no ghost outline is left. The part's
+ * pixels are marked in mask while P is drawn (mask is then cleared for the chip's own). */
 static void chip(float *img, uint8_t *mask, int c, int h, int w, uint64_t *rng)
 {
     const size_t plane = (size_t)h * (size_t)w;
     float bg[16] = {0};
-    if (!lds_synth_plain_background(img, c, h, w, bg)) return;
+    if (!plain_part(img, c, h, w, bg, mask)) {
+        memset(mask, 0, plane);
+        return;
+    }
     double sx = 0, sy = 0, n = 0;
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
-            if (bg_distance(img, plane, (size_t)y * w + x, c, bg) > CHIP_FG) sx += x, sy += y, n++;
+            if (mask[(size_t)y * w + x]) sx += x, sy += y, n++;
     double mx = sx / n, my = sy / n, total = 0;
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
-            if (outline_at(img, plane, c, h, w, x, y, bg)) total += (x - mx) * (x - mx) + (y - my) * (y - my);
-    if (!(total > 0)) return;
-    double pick = lds_rng_uniform(rng) * total;
+            if (outline_at(mask, h, w, x, y)) total += (x - mx) * (x - mx) + (y - my) * (y - my);
     int cx = -1, cy = -1;
-    for (int y = 0; y < h && cx < 0; y++)
+    double pick = total > 0 ? lds_rng_uniform(rng) * total : 0;
+    for (int y = 0; y < h && cx < 0 && total > 0; y++)
         for (int x = 0; x < w; x++)
-            if (outline_at(img, plane, c, h, w, x, y, bg)) {
+            if (outline_at(mask, h, w, x, y)) {
                 pick -= (x - mx) * (x - mx) + (y - my) * (y - my);
                 if (pick < 0) {
                     cx = x, cy = y;
                     break;
                 }
             }
-    if (cx < 0) return; /* rounding left the draw past the last pixel */
+    memset(mask, 0, plane);
+    if (cx < 0) return; /* no outline, or rounding left the draw past the last pixel */
     int side = h < w ? h : w;
     float r = (float)(0.04 * pow(4.0, lds_rng_uniform(rng)) * side);
     if (r < 2) r = 2;
