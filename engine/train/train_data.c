@@ -151,6 +151,20 @@ void lo_bank_stats(const lo_bank *b, float *mean, float *std) {
     }
 }
 
+size_t lo_bank_count_plain(const lo_bank *b, const int *labels, size_t *n_normal) {
+    float *img = malloc((size_t)b->c * b->h * b->w * sizeof *img);
+    size_t normals = 0, plain = 0;
+    for (size_t i = 0; img && i < b->n; i++) {
+        if (labels[i] != 0) continue;
+        lo_bank_image(b, i, img);
+        normals++;
+        plain += lds_synth_plain_background(img, b->c, b->h, b->w, NULL) != 0;
+    }
+    free(img);
+    *n_normal = normals;
+    return plain;
+}
+
 void lo_train_split_fallback(const lds_set *set, double fraction, uint64_t seed, uint8_t *is_test) {
     /* stratified by label: shuffle each label's entries with the seed, the first round(f * n)
      * go to test */

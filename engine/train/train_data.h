@@ -35,6 +35,10 @@ int lo_bank_load(lo_bank *b, const lds_set *set, const size_t *items, size_t n, 
 void lo_bank_free(lo_bank *b);
 void lo_bank_image(const lo_bank *b, size_t i, float *dst); /* to floats in [0,1] */
 void lo_bank_stats(const lo_bank *b, float *mean, float *std);
+/* How many of the bank's normal images (labels[i] == 0) show a part on a plain background
+ * (dataset/'s lds_synth_plain_background: their synthetic defects include chips); *n_normal gets
+ * the normals counted. */
+size_t lo_bank_count_plain(const lo_bank *b, const int *labels, size_t *n_normal);
 
 /* The recipe's augmentation (dataset/'s lds_augment with the switches the recipe uses). */
 void lo_train_augment_config(lds_augment_config *aug);

@@ -522,22 +522,9 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
     logf_(req->log, "orientation: mirrored normal images lie %.2fx (left-right) and %.2fx (up-down) as far from the "
                     "normals as they lie from each other; flips used: %s", orient_h, orient_v,
           flips_name(&aug));
-    /* chips (missing pieces at a part's outline) join the synthetic defects of images showing a
-     * part on a plain background (train_defects.c); say how many training normals do */
-    {
-        const lo_bank *b0 = &cand[0].bank;
-        float *tmp = malloc((size_t)b0->c * b0->h * b0->w * sizeof *tmp);
-        size_t n_normals = 0, n_plain = 0;
-        for (size_t i = 0; tmp && i < b0->n; i++) {
-            if (labels[i] != 0) continue;
-            lo_bank_image(b0, i, tmp);
-            n_normals++;
-            n_plain += lds_synth_plain_background(tmp, b0->c, b0->h, b0->w, NULL) != 0;
-        }
-        free(tmp);
-        logf_(req->log, "background: %zu of %zu normal images show a part on a plain background%s", n_plain, n_normals,
-              n_plain ? " (their synthetic defects include chips at the part's outline)" : "");
-    }
+    size_t n_normals, n_plain = lo_bank_count_plain(&cand[0].bank, labels, &n_normals);
+    logf_(req->log, "background: %zu of %zu normal images show a part on a plain background%s", n_plain, n_normals,
+          n_plain ? " (their synthetic defects include chips at the part's outline)" : "");
     char cands[64];
     if (n_cand > 1) snprintf(cands, sizeof cands, "%dx%d and %dx%d", cand[0].w, cand[0].h, cand[1].w, cand[1].h);
     else snprintf(cands, sizeof cands, "%dx%d", cand[0].w, cand[0].h);
