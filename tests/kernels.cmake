@@ -10,6 +10,11 @@ target_link_libraries(test_conv_paths PRIVATE lookout_kernels lookout_warnings m
 add_test(NAME kernels_conv_paths COMMAND test_conv_paths)
 set_tests_properties(kernels_conv_paths PROPERTIES ENVIRONMENT "OMP_WAIT_POLICY=passive")
 
+add_executable(test_upsample ${CMAKE_CURRENT_SOURCE_DIR}/kernels/test_upsample.c)
+target_link_libraries(test_upsample PRIVATE lookout_kernels lookout_warnings m)
+add_test(NAME kernels_upsample COMMAND test_upsample)
+set_tests_properties(kernels_upsample PROPERTIES ENVIRONMENT "OMP_WAIT_POLICY=passive")
+
 add_executable(test_net_grad ${CMAKE_CURRENT_SOURCE_DIR}/net/test_net_grad.c)
 target_link_libraries(test_net_grad PRIVATE lookout_net_test lookout_warnings m)
 foreach(path ref blas avx2 avx512)
