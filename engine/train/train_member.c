@@ -146,6 +146,7 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
     }
     /* cut by the deadline between checkpoints: the state it ended in competes too */
     if (best_step > 0 && last_checked != step && step > 0 && job->validate(job->ctx, net) >= best_val) best_step = step;
+    if (job->last_validated) *job->last_validated = best_step > 0 && best_step == step;
     if (best_step > 0 && best_step != step) {
         memcpy(lo_net_params(net), best_params, np * sizeof(float));
         if (ns) memcpy(lo_net_state(net), best_state, ns * sizeof(float));

@@ -29,6 +29,9 @@ typedef struct {
     double (*validate)(void *ctx, lo_net *net);
     void *ctx;
     int *best_step;             /* out (may be NULL): the step of the checkpoint kept */
+    /* out (may be NULL): 1 when the network returned is the one validate last saw, so what that
+     * call scored still stands and need not be scored again */
+    int *last_validated;
 } lo_member_job;
 
 double lo_now_s(void);
