@@ -33,12 +33,18 @@ static void hpass(const float *r, int ow, const int *x0, const int *x1, const fl
     for (int ox = 0; ox < ow; ox++) t[ox] = r[x0[ox]] * (1.f - fx[ox]) + r[x1[ox]] * fx[ox];
 }
 
+/* the taps of every output row and column */
+static void all_taps(int h, int w, int oh, int ow, int *x0, int *x1, float *fx, int *y0, int *y1, float *fy)
+{
+    for (int o = 0; o < ow; o++) taps(o, w, ow, &x0[o], &x1[o], &fx[o]);
+    for (int o = 0; o < oh; o++) taps(o, h, oh, &y0[o], &y1[o], &fy[o]);
+}
+
 static void bilinear_forward(int planes, int h, int w, int oh, int ow, const float *x, float *y, int threads)
 {
     int x0[ow], x1[ow], y0[oh], y1[oh];
     float fx[ow], fy[oh];
-    for (int o = 0; o < ow; o++) taps(o, w, ow, &x0[o], &x1[o], &fx[o]);
-    for (int o = 0; o < oh; o++) taps(o, h, oh, &y0[o], &y1[o], &fy[o]);
+    all_taps(h, w, oh, ow, x0, x1, fx, y0, y1, fy);
     LK_PFOR(lk__threads(threads), int, pl, planes, {
         const float *xp = x + (size_t)pl * h * w;
         float *yp = y + (size_t)pl * oh * ow;
@@ -71,8 +77,7 @@ static void bilinear_backward(int planes, int h, int w, int oh, int ow, const fl
 {
     int x0[ow], x1[ow], y0[oh], y1[oh];
     float fx[ow], fy[oh];
-    for (int o = 0; o < ow; o++) taps(o, w, ow, &x0[o], &x1[o], &fx[o]);
-    for (int o = 0; o < oh; o++) taps(o, h, oh, &y0[o], &y1[o], &fy[o]);
+    all_taps(h, w, oh, ow, x0, x1, fx, y0, y1, fy);
     LK_PFOR(lk__threads(threads), int, pl, planes, {
         float *dp = dx + (size_t)pl * h * w;
         const float *g = dy + (size_t)pl * oh * ow;
