@@ -58,28 +58,36 @@ int main(void)
                 lk_upsample_mode mode = nearest ? LK_UPSAMPLE_NEAREST : LK_UPSAMPLE_BILINEAR;
                 lk_upsample_forward(mode, n, c, h, w, oh, ow, x, y, threads);
                 lk_upsample_backward(mode, n, c, h, w, oh, ow, g, dx, threads);
+                /* the resize as a matrix, weight[o][i], output pixel o from input pixel i: the
+                 * forward is weight x, the backward adds weight^T g */
+                size_t np_in = (size_t)h * w, np_out = (size_t)oh * ow;
+                double *wt = malloc(np_out * np_in * sizeof *wt), *yref = malloc(np_out * sizeof *yref);
+                double *dref = malloc(np_in * sizeof *dref);
+                for (size_t o = 0; o < np_out; o++)
+                    for (size_t i = 0; i < np_in; i++)
+                        wt[o * np_in + i] = weight((int)(i / w), (int)(i % w), (int)(o / ow), (int)(o % ow), h, w, oh,
+                                                   ow, nearest);
                 double err_f = 0, err_b = 0;
                 for (int p = 0; p < n * c; p++) {
-                    const float *xp = x + (size_t)p * h * w, *gp = g + (size_t)p * oh * ow;
-                    for (int oy = 0; oy < oh; oy++)
-                        for (int ox = 0; ox < ow; ox++) {
-                            double ref = 0;
-                            for (int iy = 0; iy < h; iy++)
-                                for (int ix = 0; ix < w; ix++)
-                                    ref += weight(iy, ix, oy, ox, h, w, oh, ow, nearest) * xp[iy * w + ix];
-                            double e = fabs(ref - y[(size_t)p * oh * ow + oy * ow + ox]);
-                            if (!(e <= err_f)) err_f = e;
+                    const float *xp = x + (size_t)p * np_in, *gp = g + (size_t)p * np_out;
+                    for (size_t i = 0; i < np_in; i++) dref[i] = 0.5;
+                    for (size_t o = 0; o < np_out; o++) {
+                        yref[o] = 0;
+                        for (size_t i = 0; i < np_in; i++) {
+                            yref[o] += wt[o * np_in + i] * xp[i];
+                            dref[i] += wt[o * np_in + i] * gp[o];
                         }
-                    for (int iy = 0; iy < h; iy++)
-                        for (int ix = 0; ix < w; ix++) {
-                            double ref = 0.5;
-                            for (int oy = 0; oy < oh; oy++)
-                                for (int ox = 0; ox < ow; ox++)
-                                    ref += weight(iy, ix, oy, ox, h, w, oh, ow, nearest) * gp[oy * ow + ox];
-                            double e = fabs(ref - dx[(size_t)p * h * w + iy * w + ix]);
-                            if (!(e <= err_b)) err_b = e;
-                        }
+                    }
+                    for (size_t o = 0; o < np_out; o++) {
+                        double e = fabs(yref[o] - y[(size_t)p * np_out + o]);
+                        if (!(e <= err_f)) err_f = e;
+                    }
+                    for (size_t i = 0; i < np_in; i++) {
+                        double e = fabs(dref[i] - dx[(size_t)p * np_in + i]);
+                        if (!(e <= err_b)) err_b = e;
+                    }
                 }
+                free(wt), free(yref), free(dref);
                 if (!(err_f <= 1e-5) || !(err_b <= 1e-4)) {
                     printf("FAIL %s %dx%d -> %dx%d, %d threads: forward err %.3g, backward err %.3g\n",
                            nearest ? "nearest" : "bilinear", h, w, oh, ow, threads, err_f, err_b);
