@@ -122,6 +122,101 @@ int lo_bank_load(lo_bank *b, const lds_set *set, const size_t *items, size_t n, 
     return 0;
 }
 
+/* Source rows (or columns) covering each of m output cells when n are shrunk to m: the cell's
+ * footprint [j n/m, (j+1) n/m) and each source cell's share of it. */
+typedef struct {
+    int first, last;
+    float w_first, w_last; /* shares of the partly covered ends; cells between count 1 */
+} lo_span;
+
+static void shrink_spans(int n, int m, lo_span *sp) {
+    double scale = (double)n / m;
+    for (int j = 0; j < m; j++) {
+        double a = j * scale, b = (j + 1) * scale;
+        int first = (int)floor(a), last = (int)ceil(b) - 1;
+        if (last >= n) last = n - 1;
+        sp[j].first = first;
+        sp[j].last = last;
+        sp[j].w_first = (float)((first + 1 < b ? first + 1 : b) - a);
+        sp[j].w_last = last > first ? (float)(b - last) : 0;
+    }
+}
+
+static float span_weight(const lo_span *s, int k) {
+    return k == s->first ? s->w_first : k == s->last ? s->w_last : 1.0f;
+}
+
+int lo_train_small_side(int side) {
+    int s = (int)lround(side * 0.71 / 32.0) * 32;
+    return s < 64 ? (side < 64 ? side : 64) : s;
+}
+
+int lo_bank_shrink(const lo_bank *src, int h, int w, lo_bank *dst, lo_train_error *err) {
+    memset(dst, 0, sizeof *dst);
+    if (h > src->h || w > src->w || h < 1 || w < 1) {
+        snprintf(err->message, sizeof err->message, "training: cannot shrink %dx%d images to %dx%d", src->w, src->h,
+                 w, h);
+        return -1;
+    }
+    dst->n = src->n;
+    dst->c = src->c;
+    dst->h = h;
+    dst->w = w;
+    size_t plane = (size_t)h * w, splane = (size_t)src->h * src->w;
+    dst->img = malloc(src->n * src->c * plane + 1);
+    dst->mask = src->mask ? calloc(src->n * plane + 1, 1) : NULL;
+    dst->has_mask = calloc(src->n + 1, 1);
+    lo_span *sy = malloc((size_t)h * sizeof *sy), *sx = malloc((size_t)w * sizeof *sx);
+    float *row = malloc((size_t)w * sizeof *row);
+    if (!dst->img || (src->mask && !dst->mask) || !dst->has_mask || !sy || !sx || !row) {
+        free(sy), free(sx), free(row);
+        lo_bank_free(dst);
+        snprintf(err->message, sizeof err->message, "training: out of memory for %zu images at %dx%d", src->n, w, h);
+        return -1;
+    }
+    shrink_spans(src->h, h, sy);
+    shrink_spans(src->w, w, sx);
+    float area = (float)((double)src->h / h * src->w / w);
+    for (size_t i = 0; i < src->n; i++) {
+        /* pixels: the mean over each output pixel's footprint (no aliasing of fine texture) */
+        for (int ch = 0; ch < src->c; ch++) {
+            const uint8_t *s = src->img + (i * src->c + ch) * splane;
+            uint8_t *d = dst->img + (i * src->c + ch) * plane;
+            for (int oy = 0; oy < h; oy++) {
+                for (int ox = 0; ox < w; ox++) row[ox] = 0;
+                for (int y = sy[oy].first; y <= sy[oy].last; y++) {
+                    float wy = span_weight(&sy[oy], y);
+                    const uint8_t *r = s + (size_t)y * src->w;
+                    for (int ox = 0; ox < w; ox++) {
+                        float acc = 0;
+                        for (int x = sx[ox].first; x <= sx[ox].last; x++) acc += span_weight(&sx[ox], x) * r[x];
+                        row[ox] += wy * acc;
+                    }
+                }
+                for (int ox = 0; ox < w; ox++) {
+                    float v = row[ox] / area + 0.5f;
+                    d[(size_t)oy * w + ox] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+                }
+            }
+        }
+        /* masks: a defect anywhere in the footprint marks the pixel (small defects must not vanish) */
+        dst->has_mask[i] = src->has_mask[i];
+        if (!src->mask || !src->has_mask[i]) continue;
+        const uint8_t *m = src->mask + i * splane;
+        uint8_t *dm = dst->mask + i * plane;
+        for (int oy = 0; oy < h; oy++)
+            for (int ox = 0; ox < w; ox++) {
+                uint8_t v = 0;
+                for (int y = sy[oy].first; y <= sy[oy].last; y++)
+                    for (int x = sx[ox].first; x <= sx[ox].last; x++)
+                        if (m[(size_t)y * src->w + x] > v) v = m[(size_t)y * src->w + x];
+                dm[(size_t)oy * w + ox] = v;
+            }
+    }
+    free(sy), free(sx), free(row);
+    return 0;
+}
+
 void lo_bank_free(lo_bank *b) {
     free(b->img);
     free(b->mask);

@@ -33,6 +33,12 @@ int lo_load_mask_placed(const lds_set *set, const lds_entry *e, int fit, int w, 
 int lo_bank_load(lo_bank *b, const lds_set *set, const size_t *items, size_t n, int c, int h, int w,
                  int with_masks, int fit, lo_train_error *err);
 void lo_bank_free(lo_bank *b);
+/* A copy of src at h x w (no larger): each pixel the mean of its footprint, each mask pixel the
+ * highest class in it. For the first part of a member's schedule (train_member.c). */
+int lo_bank_shrink(const lo_bank *src, int h, int w, lo_bank *dst, lo_train_error *err);
+/* A side of the input for that first part: 0.71 of side (half the pixels) rounded to the nearest
+ * multiple of 32, the networks' stride; side itself when that is below 64. */
+int lo_train_small_side(int side);
 void lo_bank_image(const lo_bank *b, size_t i, float *dst); /* to floats in [0,1] */
 void lo_bank_stats(const lo_bank *b, float *mean, float *std);
 /* How many of the bank's normal images (labels[i] == 0) show a part on a plain background

@@ -24,111 +24,211 @@ double lo_now_s(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_planned, lo_train_error *err) {
-    const lo_bank *b = job->bank;
-    lo_net_config cfg = {.batch = job->batch, .channels = b->c, .height = b->h, .width = b->w,
+/* One phase of a member: its network, the batches for it and their targets. */
+typedef struct {
+    lo_net *net;
+    lo_batch_builder *bb;
+    float *t_px, *w_px;
+    uint8_t *t_cls;
+    int has_map, n_cls;
+} member_phase;
+
+static void phase_free(member_phase *ph) {
+    lo_batch_builder_free(ph->bb);
+    free(ph->t_px), free(ph->w_px), free(ph->t_cls);
+    lo_net_free(ph->net);
+    memset(ph, 0, sizeof *ph);
+}
+
+/* spec: the fold's images and the recipe; its bank and map size are set here */
+static int phase_make(const lo_member_job *job, const lo_bank *bank, lo_batch_spec spec, member_phase *ph,
+                      lo_train_error *err) {
+    memset(ph, 0, sizeof *ph);
+    lo_net_config cfg = {.batch = job->batch, .channels = bank->c, .height = bank->h, .width = bank->w,
                          .threads = job->threads, .training = 1};
     char msg[512];
-    lo_net *net = lo_net_create(job->arch_json, &cfg, msg, sizeof msg);
-    if (!net) {
+    ph->net = lo_net_create(job->arch_json, &cfg, msg, sizeof msg);
+    if (!ph->net) {
         snprintf(err->message, sizeof err->message, "training: network: %s", msg);
         return -1;
     }
     /* outputs: map, score and, with several defect classes, the class head (train_classes.c) */
-    int has_map = lo_net_output_count(net) >= 2, si = has_map ? 1 : 0;
-    int n_cls = has_map ? lo_net_class_count(net) : 0;
+    ph->has_map = lo_net_output_count(ph->net) >= 2;
+    ph->n_cls = ph->has_map ? lo_net_class_count(ph->net) : 0;
     int d[4] = {0, 0, 1, 1};
-    if (has_map) lo_net_output(net, 0, d);
-    int mh = d[2], mw = d[3];
-    size_t mplane = (size_t)mh * mw;
+    if (ph->has_map) lo_net_output(ph->net, 0, d);
+    size_t cells = (size_t)job->batch * d[2] * d[3] + 1;
+    spec.bank = bank;
+    spec.mh = ph->has_map ? d[2] : 0;
+    spec.mw = ph->has_map ? d[3] : 0;
+    spec.n_classes = ph->n_cls;
+    /* synthetic defects keep their least area as a share of the image */
+    spec.min_defect_px = (int)((double)spec.min_defect_px * bank->h * bank->w / ((double)job->bank->h * job->bank->w));
+    ph->t_px = malloc(cells * sizeof *ph->t_px);
+    ph->w_px = malloc(cells * sizeof *ph->w_px);
+    ph->t_cls = ph->n_cls > 0 ? malloc(cells) : NULL;
+    ph->bb = lo_batch_builder_create(&spec);
+    if (!ph->t_px || !ph->w_px || (ph->n_cls > 0 && !ph->t_cls) || !ph->bb) {
+        snprintf(err->message, sizeof err->message, "training: out of memory");
+        phase_free(ph);
+        return -1;
+    }
+    return 0;
+}
+
+int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_planned, lo_train_error *err) {
+    const lo_bank *b = job->bank;
     int B = job->batch;
+    /* progressive resizing: the first part of the schedule on the shrunk bank */
+    int small = job->bank_small && job->small_fraction > 0 && job->bank_small->n == b->n &&
+                job->bank_small->h < b->h && job->bank_small->w <= b->w;
+    /* a small step's cost against a full one, until both are timed: not quite the pixel ratio, a
+     * step also has costs that do not shrink with the image (lookout-bench, compact-fcn, batch 16,
+     * 2 threads: 41.5 ms at 160x160 against 64.2 ms at 224x224, 0.65 for 0.51 of the pixels) */
+    double cost_ratio = 1;
+    if (small) cost_ratio = 0.3 + 0.7 * (double)job->bank_small->h * job->bank_small->w / ((double)b->h * b->w);
 
     size_t *normals = malloc((b->n + 1) * sizeof *normals), *anoms = malloc((b->n + 1) * sizeof *anoms);
+    float *t_img = malloc(B * sizeof *t_img);
+    if (!normals || !anoms || !t_img) {
+        snprintf(err->message, sizeof err->message, "training: out of memory");
+        free(normals), free(anoms), free(t_img);
+        return -1;
+    }
     size_t nn = 0, na = 0;
     for (size_t i = 0; i < b->n; i++) {
         if (!job->in_train[i]) continue;
         if (job->labels[i] == 0) normals[nn++] = i;
         else if (job->labels[i] == 1) anoms[na++] = i;
     }
-    float *t_img = malloc(B * sizeof *t_img);
-    float *t_px = malloc((B * mplane + 1) * sizeof *t_px), *w_px = malloc((B * mplane + 1) * sizeof *w_px);
-    uint8_t *t_cls = n_cls > 0 ? malloc(B * mplane + 1) : NULL;
-    lo_opt_config oc = {.kind = LO_OPT_ADAMW, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
-                        .weight_decay = job->weight_decay};
-    lo_opt *opt = lo_opt_create(net, &oc);
-    if (!normals || !anoms || !t_img || !t_px || !w_px || (n_cls > 0 && !t_cls) || !opt || nn == 0) {
-        snprintf(err->message, sizeof err->message, nn == 0 ? "training: no normal images in the fold"
-                                                             : "training: out of memory");
-        free(normals), free(anoms), free(t_img), free(t_px), free(w_px), free(t_cls);
-        lo_opt_free(opt);
-        lo_net_free(net);
+    if (nn == 0) {
+        snprintf(err->message, sizeof err->message, "training: no normal images in the fold");
+        free(normals), free(anoms), free(t_img);
         return -1;
     }
-    lo_net_init_params(net, job->seed);
-    /* early stopping: checkpoints at these fractions of the schedule */
+    lo_batch_spec bspec = {.normals = normals, .anoms = anoms, .nn = nn, .na = na, .aug = job->aug,
+                           .mean = job->mean, .std = job->std, .pos_pixel_weight = job->pos_pixel_weight,
+                           .threads = job->threads, .min_defect_px = job->min_defect_px};
+    member_phase ph;
+    if (phase_make(job, small ? job->bank_small : b, bspec, &ph, err) != 0) {
+        free(normals), free(anoms), free(t_img);
+        return -1;
+    }
+    lo_net *net = ph.net;
+    int si = ph.has_map ? 1 : 0;
+    lo_opt_config oc = {.kind = LO_OPT_ADAMW, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
+                        .weight_decay = job->weight_decay};
+    /* the optimizer works on the flat parameter vector, whose layout does not depend on the
+     * input size: the same state serves both phases */
+    lo_opt *opt = lo_opt_create(net, &oc);
+    /* early stopping: checkpoints at these fractions of the schedule (all after the switch) */
     static const double checkpoints[] = {0.5, 0.7, 0.85, 1.0};
-    int next_cp = 0, worse_in_a_row = 0, best_step = 0, last_checked = 0;
-    double best_val = -1e300;
     size_t np = lo_net_param_count(net), ns = lo_net_state_count(net);
     float *best_params = job->validate ? malloc((np + 1) * sizeof(float)) : NULL;
     float *best_state = job->validate ? malloc((ns + 1) * sizeof(float)) : NULL;
-
-    lo_batch_spec bspec = {.bank = b, .normals = normals, .anoms = anoms, .nn = nn, .na = na, .aug = job->aug,
-                           .mean = job->mean, .std = job->std, .mh = has_map ? mh : 0, .mw = has_map ? mw : 0,
-                           .pos_pixel_weight = job->pos_pixel_weight, .threads = job->threads,
-                           .min_defect_px = job->min_defect_px, .n_classes = n_cls};
-    lo_batch_builder *bb = lo_batch_builder_create(&bspec);
-    if (!bb) {
+    if (!opt || (job->validate && (!best_params || !best_state))) {
         snprintf(err->message, sizeof err->message, "training: out of memory");
-        free(normals), free(anoms), free(t_img), free(t_px), free(w_px), free(t_cls), free(best_params),
-            free(best_state);
+        free(normals), free(anoms), free(t_img), free(best_params), free(best_state);
         lo_opt_free(opt);
-        lo_net_free(net);
+        phase_free(&ph);
         return -1;
     }
+    lo_net_init_params(net, job->seed);
+    int next_cp = 0, worse_in_a_row = 0, best_step = 0, last_checked = 0;
+    double best_val = -1e300;
+
     int steps = job->steps;
     int warm = steps / 20 + 1;
-    double ema = 0, t_start = lo_now_s(), t_probe = t_start;
-    const int probe = 4; /* steps timed before the member's length is fixed */
+    int switch_at = small ? (int)(job->small_fraction * steps) : 0, switched = !small;
+    double ema = 0, t_phase = lo_now_s(), t_timed = t_phase, sec_small = 0;
+    /* seconds spent scoring held-out images since t_timed (not a step's cost: timed apart, so a
+     * checkpoint right after the switch does not make the full-size steps look slow), and the
+     * last such scoring's */
+    double t_held_out = 0, sec_held_out = 0;
+    const int probe = 4; /* steps timed before the member's length is fixed (and after the switch) */
+    int phase_step0 = 0, timed_from = -1, rc = 0;
     int step;
     for (step = 0; step < steps; step++) {
         if (job->deadline > 0 && lo_now_s() > job->deadline) break;
+        if (!switched && step >= switch_at) {
+            /* the full-size network takes over the parameters and the BN statistics */
+            member_phase full;
+            if (phase_make(job, b, bspec, &full, err) != 0) {
+                rc = -1;
+                break;
+            }
+            memcpy(lo_net_params(full.net), lo_net_params(net), np * sizeof(float));
+            if (ns) memcpy(lo_net_state(full.net), lo_net_state(net), ns * sizeof(float));
+            double now = lo_now_s();
+            sec_small = timed_from >= 0 && step > timed_from ? (now - t_timed - t_held_out) / (step - timed_from) : 0;
+            phase_free(&ph);
+            ph = full;
+            net = ph.net;
+            switched = 1;
+            t_phase = now;
+            phase_step0 = step;
+            timed_from = -1;
+        }
         /* timed after a few steps, then re-checked as the box's load changes */
-        if (job->replan && (step == probe || (step > probe && step % 25 == 0))) {
+        int since = step - phase_step0;
+        if (job->replan && (since == probe || (since > probe && step % 25 == 0))) {
             /* the first steps warm caches and page in the arena: time from the probe on. The
              * probe's own estimate includes them, so it counts three quarters: a member that fits
              * is not re-planned over a slow start (a re-plan changes its schedule, so its result:
              * aliens gained a false alarm over 0.19 s per step measured there, 0.12 s after) and a
              * box that is really slower is caught at step 25 */
-            double now = lo_now_s(),
-                   sec = step == probe ? 0.75 * (now - t_start) / step : (now - t_probe) / (step - probe);
-            if (step == probe) t_probe = now;
-            int fit = job->replan(job->ctx, sec, job->steps, steps);
-            if (fit > steps && step > (int)(0.4 * steps)) fit = steps; /* too late to lengthen */
+            double now = lo_now_s(), sec;
+            if (since == probe) {
+                sec = 0.75 * (now - t_phase) / probe;
+                t_timed = now;
+                timed_from = step;
+                t_held_out = 0;
+            } else {
+                sec = (now - t_timed - t_held_out) / (step - timed_from);
+            }
+            /* as seconds per step of the whole schedule; a small step is taken to cost cost_ratio
+             * of a full one until both have been timed */
+            double mean_sec = sec + 4 * sec_held_out / steps; /* the four checkpoints' scoring too */
+            if (small && !switched)
+                mean_sec += job->small_fraction * sec + (1 - job->small_fraction) * sec / cost_ratio - sec;
+            else if (small) {
+                double f = (double)switch_at / steps;
+                mean_sec += f * (sec_small > 0 ? sec_small : sec * cost_ratio) + (1 - f) * sec - sec;
+            }
+            int fit = job->replan(job->ctx, mean_sec, job->steps, steps);
+            /* too late to lengthen, except in the first full-size steps: until they were timed
+             * their cost was a guess */
+            if (fit > steps && step > (int)(0.4 * steps) && !(small && switched && since <= 30)) fit = steps;
             if (fit != steps) {
                 steps = fit > step + 1 ? fit : step + 1;
                 warm = steps / 20 + 1;
+                if (!switched) switch_at = (int)(job->small_fraction * steps);
             }
         }
         /* the batch (slots built in parallel, each from its own seeded stream: train_batch.c) */
-        lo_batch_build(bb, net, job->seed, step, t_img, has_map ? t_px : NULL, has_map ? w_px : NULL, t_cls);
+        lo_batch_build(ph.bb, net, job->seed, step, t_img, ph.has_map ? ph.t_px : NULL, ph.has_map ? ph.w_px : NULL,
+                       ph.t_cls);
         double prog = (double)step / steps;
         float lr = step < warm ? job->lr * (float)(step + 1) / (float)warm
                                : job->lr * (0.02f + 0.98f * 0.5f * (1.0f + (float)cos(M_PI * prog)));
         lo_net_zero_grad(net);
         lo_net_forward(net, 1);
         float loss = lo_net_loss_bce(net, si, t_img, NULL);
-        if (has_map) loss += lo_net_loss_bce(net, 0, t_px, w_px);
+        if (ph.has_map) loss += lo_net_loss_bce(net, 0, ph.t_px, ph.w_px);
         /* which defect class, on the cells of real defects whose class the mask gives */
-        if (n_cls > 0) loss += lo_net_loss_pixel_ce(net, 2, t_cls, NULL);
+        if (ph.n_cls > 0) loss += lo_net_loss_pixel_ce(net, 2, ph.t_cls, NULL);
         lo_net_backward(net);
         lo_opt_step(opt, net, lr);
         ema = step == 0 ? loss : 0.95 * ema + 0.05 * loss;
         if (job->on_step) job->on_step(job->ctx, step + 1, steps, (float)ema);
         while (best_params && best_state && next_cp < 4 && step + 1 >= (int)ceil(checkpoints[next_cp] * steps)) {
             next_cp++;
+            if (!switched) continue; /* in the small phase: not the network the member hands back */
             last_checked = step + 1;
+            double t_v = lo_now_s();
             double v = job->validate(job->ctx, net);
+            sec_held_out = lo_now_s() - t_v;
+            t_held_out += sec_held_out;
             if (!(v == v)) continue; /* nothing to validate on */
             if (v >= best_val) {
                 best_val = v;
@@ -144,19 +244,41 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
             break;
         }
     }
-    /* cut by the deadline between checkpoints: the state it ended in competes too */
-    if (best_step > 0 && last_checked != step && step > 0 && job->validate(job->ctx, net) >= best_val) best_step = step;
-    if (job->last_validated) *job->last_validated = best_step > 0 && best_step == step;
-    if (best_step > 0 && best_step != step) {
-        memcpy(lo_net_params(net), best_params, np * sizeof(float));
-        if (ns) memcpy(lo_net_state(net), best_state, ns * sizeof(float));
+    if (rc == 0 && !switched) {
+        /* cut before the switch: hand back a full-size network all the same */
+        member_phase full;
+        if (phase_make(job, b, bspec, &full, err) != 0) {
+            rc = -1;
+        } else {
+            memcpy(lo_net_params(full.net), lo_net_params(net), np * sizeof(float));
+            if (ns) memcpy(lo_net_state(full.net), lo_net_state(net), ns * sizeof(float));
+            phase_free(&ph);
+            ph = full;
+            net = ph.net;
+            switched = 1;
+        }
     }
-    if (job->best_step) *job->best_step = best_step > 0 ? best_step : step;
+    if (rc == 0) {
+        /* cut by the deadline between checkpoints: the state it ended in competes too */
+        if (best_step > 0 && last_checked != step && step > 0 && job->validate(job->ctx, net) >= best_val)
+            best_step = step;
+        if (job->last_validated) *job->last_validated = best_step > 0 && best_step == step;
+        if (best_step > 0 && best_step != step) {
+            memcpy(lo_net_params(net), best_params, np * sizeof(float));
+            if (ns) memcpy(lo_net_state(net), best_state, ns * sizeof(float));
+        }
+        if (job->best_step) *job->best_step = best_step > 0 ? best_step : step;
+    }
     free(best_params);
     free(best_state);
-    lo_batch_builder_free(bb);
-    free(normals), free(anoms), free(t_img), free(t_px), free(w_px), free(t_cls);
+    lo_batch_builder_free(ph.bb);
+    free(ph.t_px), free(ph.w_px), free(ph.t_cls);
+    free(normals), free(anoms), free(t_img);
     lo_opt_free(opt);
+    if (rc != 0) {
+        lo_net_free(ph.net);
+        return -1;
+    }
     *net_out = net;
     *steps_planned = steps;
     return step;

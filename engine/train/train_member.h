@@ -8,6 +8,12 @@
 typedef struct {
     const char *arch_json;
     const lo_bank *bank;
+    /* Progressive resizing (NULL = off): the first small_fraction of the steps train on this
+     * shrunk copy of bank (lo_bank_shrink; sides multiples of 32), at about half the pixels, so
+     * a budget-bound member runs more steps; the rest, and everything scored, at bank's size.
+     * The parameters carry over: the network is fully convolutional. */
+    const lo_bank *bank_small;
+    double small_fraction;
     const int *labels;          /* per bank item: 0 normal, 1 anomaly, -1 unlabeled (unused) */
     const uint8_t *in_train;    /* per bank item: 1 = this member trains on it */
     int batch, steps, threads;

@@ -87,8 +87,9 @@ int lo_train_memory_estimate(const char *train_dir, const char *test_dir, lo_tra
         int h, w, capped;
         lo_train_input_size(sets[0], items, n_tr, mem_sides[k], &h, &w, &capped);
         uint64_t px = (uint64_t)h * (uint64_t)w;
-        /* every image may sit in a candidate bank at each size */
-        out->bank_bytes += n * per_px * px;
+        /* every image may sit in a candidate bank at each size, and in its shrunk copy for the
+         * first part of each member */
+        out->bank_bytes += n * per_px * (px + (uint64_t)lo_train_small_side(h) * (uint64_t)lo_train_small_side(w));
         if (px > px_max) px_max = px, hmax = h, wmax = w;
     }
     free(items);

@@ -49,6 +49,9 @@
 #define LO_FOLDS 3
 #define LO_BATCH 16
 #define LO_TEST_FRACTION 0.2
+/* Progressive resizing: the first 45 % of a member's steps train on the images shrunk to about
+ * half the pixels (lo_train_small_side), the rest at the full input. */
+#define LO_SMALL_FRACTION 0.45
 
 static const int lo_candidate_sides[2] = {224, 320};
 
@@ -134,7 +137,8 @@ typedef struct {
     double deadline;       /* training must end by then */
     double member_start;
     int members_left;      /* including the one training now */
-    int shortened;
+    int shortened;         /* some member's final plan was shortened to fit */
+    int member_shortened;  /* the latest plan of the member training now is */
     struct fold_scoring *val;  /* the member training now: what early stopping scores */
     double epoch_steps;    /* steps per pass over a member's training images */
 } progress_ctx;
@@ -147,8 +151,8 @@ static int replan(void *vctx, double sec_per_step, int planned, int current) {
     int fit = sec_per_step > 0 ? (int)floor(share / sec_per_step) : planned;
     if (fit > planned) fit = planned;
     if (fit < 20) fit = planned < 20 ? planned : 20;
+    p->member_shortened = fit < planned;
     if (fit == current) return current;
-    if (fit < planned) p->shortened = 1;
     p->total += fit - current;
     if (abs(fit - current) * 20 > current)
         logf_(p->req->log, "time budget: %s re-planned to %d of %d steps (%.3f s per step; this run is not "
@@ -180,6 +184,7 @@ static void on_step(void *vctx, int step, int steps, float loss) {
 typedef struct {
     int h, w;
     lo_bank bank;
+    lo_bank bank_small;  /* bank shrunk for the first part of each member (progressive resizing) */
     int steps;
     float *oof;          /* out-of-fold logits per train item (filled fold by fold) */
     float *oof_synth;    /* per train item: logit of its synthetic-defect version (normals) */
@@ -195,6 +200,7 @@ typedef struct {
 
 static void candidate_free(candidate *c) {
     lo_bank_free(&c->bank);
+    lo_bank_free(&c->bank_small);
     free(c->oof);
     free(c->oof_synth);
     free(c->params);
@@ -279,7 +285,8 @@ static int train_fold(candidate *c, const char *arch_json, const int *labels, co
     val.norm.flip_average_v = aug->flip_v;
     pc->val = &val;
     int best_step = 0, last_validated = 0;
-    lo_member_job job = {.arch_json = arch_json, .bank = &c->bank, .labels = labels, .in_train = in_train,
+    lo_member_job job = {.arch_json = arch_json, .bank = &c->bank, .bank_small = &c->bank_small,
+                         .small_fraction = LO_SMALL_FRACTION, .labels = labels, .in_train = in_train,
                          .batch = LO_BATCH, .steps = c->steps, .threads = req->threads, .lr = 3e-3f,
                          .weight_decay = 1e-4f, .pos_pixel_weight = 3.0f, .min_defect_px = c->min_defect_px,
                          .seed = seed + 1000003u * (uint64_t)(f + 1) + (uint64_t)c->h * 7919u + (uint64_t)c->w,
@@ -289,6 +296,7 @@ static int train_fold(candidate *c, const char *arch_json, const int *labels, co
     lo_net *net = NULL;
     int planned = c->steps;
     pc->member_start = lo_now_s();
+    pc->member_shortened = 0;
     pc->deadline = deadline;
     int done = lo_member_train(&job, &net, &planned, err);
     pc->val = NULL;
@@ -305,6 +313,8 @@ static int train_fold(candidate *c, const char *arch_json, const int *labels, co
         logf_(req->log, "time budget: %s stopped at step %d of %d (this run is not reproducible)%s", pc->stage,
               done, planned, c->valid[f] ? "" : "; this member is left out of the ensemble");
     }
+    /* shortened by its last plan (a pessimistic first estimate taken back does not count) */
+    if (pc->member_shortened) pc->shortened = 1;
     if (pc->shortened) c->cut = 1;
     pc->total -= planned - done;
     pc->base += done;
@@ -502,7 +512,9 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
         cand[k].oof = calloc(n_train, sizeof(float));
         cand[k].oof_synth = calloc(n_train, sizeof(float));
         if (lo_bank_load(&cand[k].bank, tr, train_items, n_train, channels, cand[k].h, cand[k].w, with_masks, fit,
-                         err))
+                         err) ||
+            lo_bank_shrink(&cand[k].bank, lo_train_small_side(cand[k].h), lo_train_small_side(cand[k].w), &cand[k].bank_small,
+                           err))
             goto done;
     }
     /* two or more defect classes in the masks (or one that is not the class map's first, which

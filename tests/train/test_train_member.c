@@ -1,4 +1,6 @@
-/* lo_member_train's early stopping: the member ends as its best checkpoint, and says whether that
+/* lo_member_train's early stopping, progressive resizing and lo_bank_shrink.
+ *
+ * Early stopping: the member ends as its best checkpoint, and says whether that
  * is the state its held-out images were last scored in (train_run.c then keeps those scores
  * instead of scoring the fold again). A scripted validate returns chosen held-out scores and
  * records a checksum of the weights it saw. */
@@ -13,6 +15,7 @@ typedef struct {
     const double *script;
     int n_script, calls;
     double seen[8];
+    int min_h, max_h; /* input heights of the nets validate saw */
 } val_ctx;
 
 static double checksum(lo_net *net) {
@@ -26,12 +29,70 @@ static double checksum(lo_net *net) {
 static double scripted(void *vctx, lo_net *net) {
     val_ctx *v = vctx;
     if (v->calls < 8) v->seen[v->calls] = checksum(net);
+    int b, c, h, w;
+    lo_net_input_shape(net, &b, &c, &h, &w);
+    if (v->calls == 0 || h < v->min_h) v->min_h = h;
+    if (v->calls == 0 || h > v->max_h) v->max_h = h;
     double r = v->calls < v->n_script ? v->script[v->calls] : 0;
     v->calls++;
     return r;
 }
 
+/* lo_bank_shrink against a reference that replicates each source pixel ry x rx times and then
+ * averages (or takes the max over) blocks of by x bx: exact for these ratios */
+static void check_shrink(void) {
+    const int c = 2, h = 64, w = 64, oh = 48, ow = 40, ry = 3, rx = 5, by = 4, bx = 8;
+    const size_t n = 2, plane = (size_t)h * w;
+    lo_bank src = {.n = n, .c = c, .h = h, .w = w};
+    src.img = malloc(n * c * plane);
+    src.mask = calloc(n, plane);
+    src.has_mask = calloc(n, 1);
+    uint64_t r = 7;
+    for (size_t i = 0; i < n * c * plane; i++) src.img[i] = (uint8_t)(lo_rng_next(&r) % 256);
+    src.has_mask[1] = 1;
+    src.mask[plane + 10 * w + 13] = 1; /* one-pixel defects must survive */
+    src.mask[plane + 40 * w + 50] = 2;
+    lo_bank dst;
+    lo_train_error err;
+    CHECK(lo_bank_shrink(&src, oh, ow, &dst, &err) == 0, "shrink failed: %s", err.message);
+    int bad_px = 0, bad_mask = 0, defects = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (int ch = 0; ch < c; ch++)
+            for (int oy = 0; oy < oh; oy++)
+                for (int ox = 0; ox < ow; ox++) {
+                    double sum = 0;
+                    for (int y = oy * by; y < (oy + 1) * by; y++)
+                        for (int x = ox * bx; x < (ox + 1) * bx; x++)
+                            sum += src.img[(i * c + ch) * plane + (size_t)(y / ry) * w + x / rx];
+                    double want = sum / (by * bx);
+                    bad_px += fabs(dst.img[(i * c + ch) * (size_t)oh * ow + (size_t)oy * ow + ox] - want) > 0.51;
+                }
+        for (int oy = 0; oy < oh; oy++)
+            for (int ox = 0; ox < ow; ox++) {
+                int want = 0;
+                for (int y = oy * by; y < (oy + 1) * by; y++)
+                    for (int x = ox * bx; x < (ox + 1) * bx; x++) {
+                        int m = src.mask[i * plane + (size_t)(y / ry) * w + x / rx];
+                        want = m > want ? m : want;
+                    }
+                int got = dst.mask[i * (size_t)oh * ow + (size_t)oy * ow + ox];
+                bad_mask += got != want;
+                defects += got != 0;
+            }
+        CHECK(dst.has_mask[i] == src.has_mask[i], "image %zu: has_mask %d, want %d", i, dst.has_mask[i],
+              src.has_mask[i]);
+    }
+    CHECK(bad_px == 0, "%d shrunk pixels are not the mean of their footprint", bad_px);
+    CHECK(bad_mask == 0 && defects > 0, "%d shrunk mask pixels wrong (%d defect pixels)", bad_mask, defects);
+    lo_bank bigger;
+    CHECK(lo_bank_shrink(&src, 65, 64, &bigger, &err) != 0 && strstr(err.message, "65"),
+          "growing a bank is refused with the size named");
+    lo_bank_free(&dst);
+    lo_bank_free(&src);
+}
+
 int main(void) {
+    check_shrink();
     const int c = 3, h = 32, w = 32;
     const size_t n = 12, plane = (size_t)h * w;
     lo_bank bank = {.n = n, .c = c, .h = h, .w = w};
@@ -88,6 +149,71 @@ int main(void) {
         lo_net_free(net);
     }
     free(bank.img), free(bank.mask), free(bank.has_mask);
-    if (!ttr_failures) printf("member: early stopping keeps the best checkpoint and reports when it was scored last\n");
+
+    /* progressive resizing: 64x64 images, the first half of the steps on a 32x32 copy */
+    lo_bank big = {.n = n, .c = c, .h = 64, .w = 64}, small;
+    big.img = malloc(n * c * 64 * 64);
+    big.mask = calloc(n, 64 * 64);
+    big.has_mask = calloc(n, 1);
+    for (size_t i = 0; i < n * c * 64 * 64; i++) big.img[i] = (uint8_t)(80 + lo_rng_next(&r) % 60);
+    lo_train_error err;
+    CHECK(lo_bank_shrink(&big, 32, 32, &small, &err) == 0, "shrink: %s", err.message);
+    double sums[5];
+    float *kept[5] = {0};
+    size_t np = 0;
+    static const double rising[4] = {0.5, 0.6, 0.7, 0.8};
+    static const double fraction[5] = {0.5, 0.5, 0.5, 1.0, 0.95};
+    for (int run = 0; run < 5; run++) {
+        /* runs 0 and 1 the same (reproducible), 2 without the small phase, 3 all small (cut
+         * before the switch: a full-size net is handed back all the same), 4 switching before the
+         * last step (so all but one step's change must have been carried over) */
+        val_ctx v = {.script = rising, .n_script = 4};
+        int best = -1, planned = 0;
+        lo_member_job job = {.arch_json = lo_train_arch_json("tiny-fcn"), .bank = &big,
+                             .bank_small = run == 2 ? NULL : &small, .small_fraction = fraction[run],
+                             .labels = labels, .in_train = in_train, .batch = 4, .steps = 20, .threads = 1,
+                             .lr = 1e-2f, .weight_decay = 1e-4f, .pos_pixel_weight = 3.0f, .seed = 5, .mean = mean,
+                             .std = sd, .aug = &aug, .validate = scripted, .ctx = &v, .best_step = &best};
+        lo_net *net = NULL;
+        int done = lo_member_train(&job, &net, &planned, &err);
+        CHECK(done == 20 && net, "progressive run %d: %d steps (%s)", run, done, done < 0 ? err.message : "");
+        if (!net) continue;
+        int bb, cc, hh, ww;
+        lo_net_input_shape(net, &bb, &cc, &hh, &ww);
+        CHECK(hh == 64 && ww == 64, "progressive run %d: the member comes back at %dx%d, not 64x64", run, ww, hh);
+        /* checkpoints after steps 10, 14, 17, 20; those before the switch are not scored */
+        int want_calls = run == 2 ? 4 : run == 3 ? 0 : run == 4 ? 1 : 3;
+        CHECK(v.calls == want_calls, "progressive run %d: %d checkpoints scored, want %d", run, v.calls, want_calls);
+        if (v.calls) CHECK(v.min_h == 64 && v.max_h == 64, "progressive run %d: a checkpoint scored a %d..%d-high net",
+                           run, v.min_h, v.max_h);
+        sums[run] = checksum(net);
+        np = lo_net_param_count(net);
+        kept[run] = malloc(np * sizeof(float));
+        memcpy(kept[run], lo_net_params(net), np * sizeof(float));
+        lo_net_free(net);
+    }
+    /* the parameters carry over at the switch: one full-size step after 19 small ones moves them
+     * far less than the 20 steps moved them from their initial values */
+    lo_net_config icfg = {.batch = 4, .channels = c, .height = 64, .width = 64, .threads = 1, .training = 1};
+    char msg[256];
+    lo_net *init = lo_net_create(lo_train_arch_json("tiny-fcn"), &icfg, msg, sizeof msg);
+    if (init && kept[3] && kept[4]) {
+        lo_net_init_params(init, 5);
+        double moved = 0, last_step = 0;
+        for (size_t i = 0; i < np; i++) {
+            moved += fabs(kept[3][i] - lo_net_params(init)[i]);
+            last_step += fabs(kept[4][i] - kept[3][i]);
+        }
+        CHECK(moved > 0 && last_step < 0.5 * moved,
+              "the switch lost the small phase's training (L1 %.3g after it, %.3g moved in all)", last_step, moved);
+    }
+    lo_net_free(init);
+    for (int run = 0; run < 5; run++) free(kept[run]);
+    CHECK(sums[0] == sums[1], "progressive training is not reproducible");
+    CHECK(sums[0] != sums[2], "the small phase changed nothing");
+    lo_bank_free(&big);
+    lo_bank_free(&small);
+    if (!ttr_failures) printf("member: early stopping keeps the best checkpoint and reports when it was scored last; "
+                              "progressive resizing hands back a full-size member; shrunk banks match the reference\n");
     return TTR_DONE();
 }
