@@ -38,17 +38,23 @@ static double scripted(void *vctx, lo_net *net) {
     return r;
 }
 
+/* n images of c x h x w with pixels lo + (random % span), no masks yet */
+static lo_bank random_bank(size_t n, int c, int h, int w, int lo, int span, uint64_t seed) {
+    lo_bank b = {.n = n, .c = c, .h = h, .w = w};
+    size_t plane = (size_t)h * w;
+    b.img = malloc(n * c * plane);
+    b.mask = calloc(n, plane);
+    b.has_mask = calloc(n, 1);
+    for (size_t i = 0; i < n * c * plane; i++) b.img[i] = (uint8_t)(lo + lo_rng_next(&seed) % (uint64_t)span);
+    return b;
+}
+
 /* lo_bank_shrink against a reference that replicates each source pixel ry x rx times and then
  * averages (or takes the max over) blocks of by x bx: exact for these ratios */
 static void check_shrink(void) {
     const int c = 2, h = 64, w = 64, oh = 48, ow = 40, ry = 3, rx = 5, by = 4, bx = 8;
     const size_t n = 2, plane = (size_t)h * w;
-    lo_bank src = {.n = n, .c = c, .h = h, .w = w};
-    src.img = malloc(n * c * plane);
-    src.mask = calloc(n, plane);
-    src.has_mask = calloc(n, 1);
-    uint64_t r = 7;
-    for (size_t i = 0; i < n * c * plane; i++) src.img[i] = (uint8_t)(lo_rng_next(&r) % 256);
+    lo_bank src = random_bank(n, c, h, w, 0, 256, 7);
     src.has_mask[1] = 1;
     src.mask[plane + 10 * w + 13] = 1; /* one-pixel defects must survive */
     src.mask[plane + 40 * w + 50] = 2;
@@ -94,13 +100,8 @@ static void check_shrink(void) {
 int main(void) {
     check_shrink();
     const int c = 3, h = 32, w = 32;
-    const size_t n = 12, plane = (size_t)h * w;
-    lo_bank bank = {.n = n, .c = c, .h = h, .w = w};
-    bank.img = malloc(n * c * plane);
-    bank.mask = calloc(n, plane);
-    bank.has_mask = calloc(n, 1);
-    uint64_t r = 99;
-    for (size_t i = 0; i < n * c * plane; i++) bank.img[i] = (uint8_t)(80 + lo_rng_next(&r) % 60);
+    const size_t n = 12;
+    lo_bank bank = random_bank(n, c, h, w, 80, 60, 99);
     int labels[12] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1};
     uint8_t in_train[12];
     memset(in_train, 1, sizeof in_train);
@@ -151,11 +152,7 @@ int main(void) {
     free(bank.img), free(bank.mask), free(bank.has_mask);
 
     /* progressive resizing: 64x64 images, the first half of the steps on a 32x32 copy */
-    lo_bank big = {.n = n, .c = c, .h = 64, .w = 64}, small;
-    big.img = malloc(n * c * 64 * 64);
-    big.mask = calloc(n, 64 * 64);
-    big.has_mask = calloc(n, 1);
-    for (size_t i = 0; i < n * c * 64 * 64; i++) big.img[i] = (uint8_t)(80 + lo_rng_next(&r) % 60);
+    lo_bank big = random_bank(n, c, 64, 64, 80, 60, 100), small;
     lo_train_error err;
     CHECK(lo_bank_shrink(&big, 32, 32, &small, &err) == 0, "shrink: %s", err.message);
     double sums[5];
