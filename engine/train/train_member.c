@@ -76,6 +76,19 @@ static int phase_make(const lo_member_job *job, const lo_bank *bank, lo_batch_sp
     return 0;
 }
 
+/* The switch to the full input: a full-size phase takes over ph's parameters and BN statistics
+ * (the network is fully convolutional, so their layout does not depend on the input size). */
+static int phase_grow(const lo_member_job *job, lo_batch_spec spec, member_phase *ph, lo_train_error *err) {
+    member_phase full;
+    if (phase_make(job, job->bank, spec, &full, err) != 0) return -1;
+    memcpy(lo_net_params(full.net), lo_net_params(ph->net), lo_net_param_count(ph->net) * sizeof(float));
+    size_t ns = lo_net_state_count(ph->net);
+    if (ns) memcpy(lo_net_state(full.net), lo_net_state(ph->net), ns * sizeof(float));
+    phase_free(ph);
+    *ph = full;
+    return 0;
+}
+
 int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_planned, lo_train_error *err) {
     const lo_bank *b = job->bank;
     int B = job->batch;
@@ -151,18 +164,12 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
     for (step = 0; step < steps; step++) {
         if (job->deadline > 0 && lo_now_s() > job->deadline) break;
         if (!switched && step >= switch_at) {
-            /* the full-size network takes over the parameters and the BN statistics */
-            member_phase full;
-            if (phase_make(job, b, bspec, &full, err) != 0) {
+            double now = lo_now_s();
+            sec_small = timed_from >= 0 && step > timed_from ? (now - t_timed - t_held_out) / (step - timed_from) : 0;
+            if (phase_grow(job, bspec, &ph, err) != 0) {
                 rc = -1;
                 break;
             }
-            memcpy(lo_net_params(full.net), lo_net_params(net), np * sizeof(float));
-            if (ns) memcpy(lo_net_state(full.net), lo_net_state(net), ns * sizeof(float));
-            double now = lo_now_s();
-            sec_small = timed_from >= 0 && step > timed_from ? (now - t_timed - t_held_out) / (step - timed_from) : 0;
-            phase_free(&ph);
-            ph = full;
             net = ph.net;
             switched = 1;
             t_phase = now;
@@ -246,17 +253,8 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
     }
     if (rc == 0 && !switched) {
         /* cut before the switch: hand back a full-size network all the same */
-        member_phase full;
-        if (phase_make(job, b, bspec, &full, err) != 0) {
-            rc = -1;
-        } else {
-            memcpy(lo_net_params(full.net), lo_net_params(net), np * sizeof(float));
-            if (ns) memcpy(lo_net_state(full.net), lo_net_state(net), ns * sizeof(float));
-            phase_free(&ph);
-            ph = full;
-            net = ph.net;
-            switched = 1;
-        }
+        if (phase_grow(job, bspec, &ph, err) != 0) rc = -1;
+        net = ph.net;
     }
     if (rc == 0) {
         /* cut by the deadline between checkpoints: the state it ended in competes too */

@@ -195,6 +195,10 @@ int main(void) {
     char msg[256];
     lo_net *init = lo_net_create(lo_train_arch_json("tiny-fcn"), &icfg, msg, sizeof msg);
     if (init && kept[3] && kept[4]) {
+        /* a member cut before the switch is the small phase's network, not a new one */
+        double from_new = 0;
+        for (size_t i = 0; i < np; i++) from_new += fabs(kept[3][i] - lo_net_params(init)[i]);
+        CHECK(from_new > 0, "a member cut before the switch came back as a new network");
         lo_net_init_params(init, 5);
         double moved = 0, last_step = 0;
         for (size_t i = 0; i < np; i++) {
