@@ -195,13 +195,10 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
             }
             /* as seconds per step of the whole schedule; a small step is taken to cost cost_ratio
              * of a full one until both have been timed */
-            double mean_sec = sec + 4 * sec_held_out / steps; /* the four checkpoints' scoring too */
-            if (small && !switched)
-                mean_sec += job->small_fraction * sec + (1 - job->small_fraction) * sec / cost_ratio - sec;
-            else if (small) {
-                double f = (double)switch_at / steps;
-                mean_sec += f * (sec_small > 0 ? sec_small : sec * cost_ratio) + (1 - f) * sec - sec;
-            }
+            double sec_s = !switched ? sec : sec_small > 0 ? sec_small : sec * cost_ratio;
+            double sec_f = switched ? sec : sec / cost_ratio;
+            double f = !small ? 0 : switched ? (double)switch_at / steps : job->small_fraction;
+            double mean_sec = f * sec_s + (1 - f) * sec_f + 4 * sec_held_out / steps; /* + the checkpoints' scoring */
             int fit = job->replan(job->ctx, mean_sec, job->steps, steps);
             /* too late to lengthen, except in the first full-size steps: until they were timed
              * their cost was a guess */
@@ -269,14 +266,11 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
     }
     free(best_params);
     free(best_state);
-    lo_batch_builder_free(ph.bb);
-    free(ph.t_px), free(ph.w_px), free(ph.t_cls);
     free(normals), free(anoms), free(t_img);
     lo_opt_free(opt);
-    if (rc != 0) {
-        lo_net_free(ph.net);
-        return -1;
-    }
+    if (rc == 0) ph.net = NULL; /* the caller's now */
+    phase_free(&ph);
+    if (rc != 0) return -1;
     *net_out = net;
     *steps_planned = steps;
     return step;
