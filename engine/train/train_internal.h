@@ -12,7 +12,7 @@
 
 #define LO_MODEL_MAGIC "LOOKOUTM"   /* 8 bytes, no terminator in the file */
 #define LO_MODEL_FORMAT_VERSION 1u
-#define LO_MODEL_MAX_MEMBERS 8
+#define LO_MODEL_MAX_MEMBERS 12
 #define LO_MODEL_MAX_CLASSES 32
 
 /* A trained model: an ensemble of members (the k fold models) sharing one architecture. Scores
