@@ -1,7 +1,9 @@
 /* split.c — stratified, seeded train/test split. Strata are (label, defect class): normal,
  * unlabeled-excluded, and one stratum per dominant defect class of the anomalies. Inside a
- * stratum the entries are ranked by a hash of (seed, source-ref), so the split depends only on
- * the seed and each image's identity: reordering or adding other images does not move it. */
+ * stratum the entries are ranked by a hash of (seed, the source-ref's last two path parts), so
+ * the split depends only on the seed and each image's identity: reordering or adding other
+ * images does not move it, and neither does moving the dataset (another bucket, another folder
+ * holding the same normal/ and anomaly/ folders). */
 #include "lds_internal.h"
 
 #include <math.h>
@@ -15,6 +17,14 @@ typedef struct {
 
 static uint64_t hash_ref(const char *s, uint64_t seed)
 {
+    /* "normal/12.png" of "/home/me/parts/normal/12.png" or "s3://b/p/normal/12.png": the whole
+     * path made the split, and so the F1 of a model, depend on where the images were stored */
+    const char *last = strrchr(s, '/');
+    if (last) {
+        const char *p = last;
+        while (p > s && p[-1] != '/') p--;
+        s = p > s ? p : (last == s ? last + 1 : s);
+    }
     uint64_t h = 1469598103934665603ull ^ seed; /* FNV-1a, then mixed */
     for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ull;
     return lds_rng_next(&h);

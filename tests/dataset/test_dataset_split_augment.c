@@ -53,6 +53,15 @@ static void test_split(void)
     CHECK(same, "the split must follow the images, not their order");
     s->entries = orig;
     free(rev);
+    /* independence from where the images are stored: the same folder and file names elsewhere */
+    for (size_t i = 0; i < s->n; i++) {
+        char ref[96];
+        snprintf(ref, sizeof ref, "/home/someone/elsewhere/b/img-%04zu.jpg", i);
+        free(s->entries[i].source_ref);
+        s->entries[i].source_ref = strdup(ref);
+    }
+    lds_split(s, 0.2, 42, b);
+    CHECK(!memcmp(a, b, s->n), "the split must not depend on where the images are stored");
     /* validation held out of the training part only */
     for (size_t i = 0; i < s->n; i++) b[i] = !a[i];
     lds_split_among(s, b, 0.25, 7, c);
