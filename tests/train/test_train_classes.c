@@ -159,6 +159,24 @@ static void test_units(void) {
     uint8_t px[4] = {1, 1, 0, 1};
     lo_classes_paint(logit, 2, 1, 2, 4, 1, px);
     CHECK(px[0] == 1 && px[1] == 1 && px[2] == 0 && px[3] == 2, "paint %d %d %d %d", px[0], px[1], px[2], px[3]);
+
+    /* an anomalous verdict whose map has one cell standing out, below the pixel threshold:
+     * resampled to a size where no pixel falls on the cell's centre, the peak's neighbourhood is
+     * still painted (the peak of the cells, e^1 above the resampled values, painted nothing) */
+    float map[5 * 5];
+    for (int i = 0; i < 25; i++) map[i] = -12;
+    map[12] = -1;
+    lo_model_data md = {.pixel_threshold = 0.5f};
+    uint8_t out[8 * 8];
+    lo_model_class_mask(&md, map, 5, 5, 1, 8, 8, out);
+    int painted = 0, far = 0;
+    for (int y = 0; y < 8; y++)
+        for (int x = 0; x < 8; x++) painted += out[y * 8 + x], far += out[y * 8 + x] && (abs(x - 4) > 1 || abs(y - 4) > 1);
+    CHECK(painted > 0 && far == 0, "one-cell peak: %d pixels painted, %d away from it", painted, far);
+    lo_model_class_mask(&md, map, 5, 5, 0, 8, 8, out);
+    painted = 0;
+    for (int i = 0; i < 64; i++) painted += out[i];
+    CHECK(painted == 0, "a normal verdict paints nothing (%d)", painted);
 }
 
 static uint8_t *png_of(const char *path, size_t *len) {
