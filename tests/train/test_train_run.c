@@ -8,13 +8,16 @@
 #include "train/train.h"
 #include "ttr_util.h"
 
+#include <cjson/cJSON.h>
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-/* ImageFolder with n_normal + n_anomaly 96x96 RGB PNGs; a blot of 10..20 px marks an anomaly */
-static int make_folder(const char *dir, int n_normal, int n_anomaly, uint64_t seed) {
+/* ImageFolder with n_normal + n_anomaly 96x96 RGB PNGs; a blot of 10..20 px marks an anomaly.
+ * oriented: the noise sits on a diagonal ramp, so an image mirrored either way is not a normal one. */
+static int make_folder(const char *dir, int n_normal, int n_anomaly, uint64_t seed, int oriented) {
     const int S = 96;
     uint8_t *px = malloc(S * S * 3), *mask = malloc(S * S);
     char path[512];
@@ -29,7 +32,7 @@ static int make_folder(const char *dir, int n_normal, int n_anomaly, uint64_t se
         memset(mask, 0, S * S);
         for (int k = 0; k < S * S; k++) {
             seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-            uint8_t v = (uint8_t)(110 + ((seed >> 33) % 40));
+            uint8_t v = (uint8_t)((oriented ? 40 + (k % S + k / S) * 3 / 4 : 110) + ((seed >> 33) % 40));
             px[3 * k] = v, px[3 * k + 1] = v, px[3 * k + 2] = (uint8_t)(v + 10);
         }
         if (anom) {
@@ -66,6 +69,45 @@ static uint8_t *slurp(const char *path, size_t *len) {
     return b;
 }
 
+/* detect-anomalies on every test image agrees with the run's own verdicts and scores, with a
+ * mask and an Anomalies list that say where */
+static void check_detect_agrees(const char *model_dir, const lo_train_result *res) {
+    char path[512];
+    lo_train_error err;
+    snprintf(path, sizeof path, "%s/model.bin", model_dir);
+    lo_model *m = lo_model_load(path, &err);
+    CHECK(m != NULL, "%s", err.message);
+    if (!m) return;
+    CHECK(lo_model_is_segmentation(m) == 1, "segmentation model");
+    for (int64_t i = 0; i < res->n_test; i++) {
+        const lo_test_prediction *t = &res->test[i];
+        CHECK(t->confidence >= 0.5 && t->confidence <= 1.0, "confidence %g", t->confidence);
+        CHECK(t->heatmap && t->pred_mask && t->mask_path, "maps");
+        size_t len;
+        uint8_t *buf = slurp(t->image_path, &len);
+        lo_detect_result r;
+        CHECK(buf && lo_model_detect(m, buf, len, t->image_path, &r, &err) == 0, "%s", err.message);
+        CHECK(r.is_anomalous == t->predicted_anomalous, "detect verdict differs on %s", t->image_path);
+        CHECK(fabsf(r.score - t->score) < 1e-3f, "score %g vs %g", r.score, t->score);
+        CHECK(r.mask_png && r.mask_png_len > 8 && r.n_anomalies >= 1, "mask");
+        CHECK(strcmp(r.anomalies[0].name, "background") == 0, "background first");
+        double total = 0;
+        for (int k = 0; k < r.n_anomalies; k++) total += r.anomalies[k].total_percentage_area;
+        CHECK(fabs(total - 1.0) < 1e-6, "areas sum to %g", total);
+        if (!r.is_anomalous) CHECK(r.n_anomalies == 1, "a normal verdict has only background");
+        /* an anomalous verdict always says where: at least one defect class with some area */
+        if (r.is_anomalous)
+            CHECK(r.n_anomalies >= 2 && r.anomalies[1].total_percentage_area > 0,
+                  "anomalous verdict with an empty mask on %s", t->image_path);
+        lo_detect_result_free(&r);
+        free(buf);
+    }
+    lo_detect_result r;
+    CHECK(lo_model_detect(m, (const uint8_t *)"not an image", 12, "junk.bin", &r, &err) == -1 &&
+              strstr(err.message, "junk.bin"), "junk: %s", err.message);
+    lo_model_free(m);
+}
+
 int main(int argc, char **argv) {
     double budget = argc > 1 ? atof(argv[1]) : 300;
     int steps = argc > 2 ? atoi(argv[2]) : 30;
@@ -80,9 +122,9 @@ int main(int argc, char **argv) {
     snprintf(model, sizeof model, "%s/model", root);
     snprintf(model2, sizeof model2, "%s/model2", root);
     lds_error le, warn;
-    CHECK(make_folder(src, 40, 20, 11) == 0, "fixture");
+    CHECK(make_folder(src, 40, 20, 11, 0) == 0, "fixture");
     CHECK(lds_import_folder(ds, src, &warn, &le) == 0, "%s", le.message);
-    CHECK(make_folder(small_src, 5, 2, 12) == 0, "fixture");
+    CHECK(make_folder(small_src, 5, 2, 12, 0) == 0, "fixture");
     CHECK(lds_import_folder(small_ds, small_src, &warn, &le) == 0, "%s", le.message);
 
     lo_train_result res, res2;
@@ -116,39 +158,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "test ROC AUC %.3f over %.0f pairs\n", wins / pairs, pairs);
     CHECK(pairs > 0 && wins / pairs >= 0.9, "test ROC AUC %.3f", wins / pairs);
 
-    snprintf(path, sizeof path, "%s/model.bin", model);
-    lo_model *m = lo_model_load(path, &err);
-    CHECK(m != NULL, "%s", err.message);
-    if (m) {
-        CHECK(lo_model_is_segmentation(m) == 1, "segmentation model");
-        for (int64_t i = 0; i < res.n_test; i++) {
-            lo_test_prediction *t = &res.test[i];
-            CHECK(t->confidence >= 0.5 && t->confidence <= 1.0, "confidence %g", t->confidence);
-            CHECK(t->heatmap && t->pred_mask && t->mask_path, "maps");
-            size_t len;
-            uint8_t *buf = slurp(t->image_path, &len);
-            lo_detect_result r;
-            CHECK(buf && lo_model_detect(m, buf, len, t->image_path, &r, &err) == 0, "%s", err.message);
-            CHECK(r.is_anomalous == t->predicted_anomalous, "detect verdict differs on %s", t->image_path);
-            CHECK(fabsf(r.score - t->score) < 1e-3f, "score %g vs %g", r.score, t->score);
-            CHECK(r.mask_png && r.mask_png_len > 8 && r.n_anomalies >= 1, "mask");
-            CHECK(strcmp(r.anomalies[0].name, "background") == 0, "background first");
-            double total = 0;
-            for (int k = 0; k < r.n_anomalies; k++) total += r.anomalies[k].total_percentage_area;
-            CHECK(fabs(total - 1.0) < 1e-6, "areas sum to %g", total);
-            if (!r.is_anomalous) CHECK(r.n_anomalies == 1, "a normal verdict has only background");
-            /* an anomalous verdict always says where: at least one defect class with some area */
-            if (r.is_anomalous)
-                CHECK(r.n_anomalies >= 2 && r.anomalies[1].total_percentage_area > 0,
-                      "anomalous verdict with an empty mask on %s", t->image_path);
-            lo_detect_result_free(&r);
-            free(buf);
-        }
-        lo_detect_result r;
-        CHECK(lo_model_detect(m, (const uint8_t *)"not an image", 12, "junk.bin", &r, &err) == -1 &&
-                  strstr(err.message, "junk.bin"), "junk: %s", err.message);
-        lo_model_free(m);
-    }
+    check_detect_agrees(model, &res);
     /* same seed, same threads: same model (unless the time budget cut a member short) */
     lo_train_request again = req;
     again.model_dir = model2;
@@ -160,8 +170,46 @@ int main(int argc, char **argv) {
             CHECK(res.test[i].score == res2.test[i].score, "score %lld differs", (long long)i);
     } else
         fprintf(stderr, "reproducibility not checked: the time budget cut a run\n");
+    /* noise has no orientation: four views per member, so k = 3 members is all a detect may cost */
+    CHECK(strstr(res.summary, "flips both") && strstr(res.summary, "ensemble of 3,"), "%s", res.summary);
     lo_train_result_free(&res);
     lo_train_result_free(&res2);
+
+    /* a part that faces one way: no flips, one view per member, so an ample budget trains four
+     * rounds of k members on freshly drawn folds; each training image is held out once a round
+     * and its out-of-fold score is the mean of those members; detect serves all twelve */
+    char or_src[256], or_ds[256], or_model[256];
+    snprintf(or_src, sizeof or_src, "%s/or_src", root);
+    snprintf(or_ds, sizeof or_ds, "%s/or_ds", root);
+    snprintf(or_model, sizeof or_model, "%s/or_model", root);
+    CHECK(make_folder(or_src, 40, 20, 13, 1) == 0, "fixture");
+    CHECK(lds_import_folder(or_ds, or_src, &warn, &le) == 0, "%s", le.message);
+    lo_train_request oreq = req;
+    oreq.train_dir = or_ds;
+    oreq.model_dir = or_model;
+    oreq.max_steps = 20;
+    rc = lo_train_run(&oreq, &res, &err);
+    CHECK(rc == 0, "%s", err.message);
+    if (rc == 0) {
+        CHECK(strstr(res.summary, "flips none") && strstr(res.summary, "x 4 rounds ensemble of 12,") &&
+                  strstr(res.summary, "each the mean of the members"), "%s", res.summary);
+        check_detect_agrees(or_model, &res);
+        snprintf(path, sizeof path, "%s/split.json", or_model);
+        size_t len = 0;
+        char *text = (char *)slurp(path, &len);
+        cJSON *j = text ? cJSON_ParseWithLength(text, len) : NULL;
+        cJSON *item, *train = cJSON_GetObjectItem(j, "train");
+        int items = 0, held4 = 0;
+        cJSON_ArrayForEach(item, train) {
+            items++;
+            held4 += cJSON_GetNumberValue(cJSON_GetObjectItem(item, "out-of-fold-members")) == 4;
+        }
+        CHECK(items == res.n_train && held4 == items, "%d of %d training images held out by 4 members", held4,
+              items);
+        cJSON_Delete(j);
+        free(text);
+        lo_train_result_free(&res);
+    }
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", root);
