@@ -17,11 +17,11 @@
  *     part on a plain background also gets chips, missing pieces at its outline), and
  *     stops early on its held-out fold: checkpoints at 50/70/85/100 % of its schedule, the best
  *     one kept, training ended once two in a row fall clearly below it.
- *     When the budget leaves room and a detect stays cheap (LO_MAX_FORWARDS), the folds are drawn
+ *     When the budget leaves room and a detect stays cheap (LO_MAX_DETECT_PX), the folds are drawn
  *     again and trained again: up to LO_MAX_REPEATS rounds of k members.
  *  3. Every training image then has an out-of-fold score: the mean over the members that did not
- *     see it (one per round). The threshold comes from those scores: the middle of the max-F1 plateau when the training
- *     set holds anomalies; with normal-only training, the 95th percentile of a distribution
+ *     see it (one per round). The threshold comes from those scores: the middle of the max-F1
+ *     plateau when the training set holds anomalies; with normal-only training, the 95th percentile of a distribution
  *     fitted to the normal scores (logit space, median and MAD), each fold's scores first moved
  *     to the folds' mean median (the served mean has no one member's offset). The confidence is
  *     a logistic fit on the same scores, centred on the threshold.
@@ -56,11 +56,13 @@
 #define LO_SMALL_FRACTION 0.45
 /* Repeated k-fold: when the budget leaves room after the k members, the folds are drawn again
  * and k more members trained, up to LO_MAX_REPEATS rounds. A detect then costs members x views
- * forward passes; LO_MAX_FORWARDS (3 members x 4 views, the model the 30 ms target was measured
- * on) bounds it, so only datasets scored on fewer views get more members. */
+ * forward passes over the input's pixels; LO_MAX_DETECT_PX bounds that product at what the
+ * cookies model costs (3 members x 4 views x 160x224), the model the 30 ms detect target was
+ * measured on. So a part scored on one view at 224x160 may get 4 rounds, one at 320x224 2, and
+ * cookies, tiles and solar cells keep one. */
 #define LO_MAX_REPEATS 4
 #define LO_MAX_MEMBERS (LO_FOLDS * LO_MAX_REPEATS)
-#define LO_MAX_FORWARDS 12
+#define LO_MAX_DETECT_PX (3.0 * 4 * 160 * 224)
 
 static const int lo_candidate_sides[2] = {224, 320};
 
@@ -639,28 +641,32 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
         if (train_fold(c, arch_json, labels, fold, n_train, f, f, req, seed, deadline, mean, std, &aug, &pc, err))
             goto done;
     }
-    /* more rounds of k members on freshly drawn folds, when each fits the budget with half its time to
-     * spare (its test scoring included) and a detect stays within LO_MAX_FORWARDS. Each image's
+    /* more rounds of k members on freshly drawn folds, when each fits the budget with half its time
+     * to spare (its test scoring included) and a detect stays within LO_MAX_DETECT_PX. Each image's
      * out-of-fold score is then the mean of several members that did not see it, as each test
      * score is the mean of the whole ensemble: the threshold is chosen on scores like the ones it
      * is applied to (aliens: single members' held-out normals spread 2.5x wider, in logit SD, than
      * the ensemble's test normals). Normal-only training keeps one round: its threshold re-centres
      * each fold's scores. */
     int views = (aug.flip_h ? 2 : 1) * (aug.flip_v ? 2 : 1), rounds = 1;
-    int max_rounds = LO_MAX_FORWARDS / (LO_FOLDS * views);
+    int max_rounds = (int)(LO_MAX_DETECT_PX / ((double)LO_FOLDS * views * c->h * c->w));
     if (max_rounds > LO_MAX_REPEATS) max_rounds = LO_MAX_REPEATS;
     if (n_anom > 0 && !c->cut && max_rounds > 1) {
-        double round_s = lo_now_s() - t_round + c->sec_member +
-                         (double)n_test * LO_FOLDS * sec_per_px_step * c->h * c->w / LO_BATCH * 0.5;
-        int fit_rounds = 1 + (int)floor((deadline - lo_now_s()) / (1.5 * round_s));
+        /* scoring the test images with a round's members, as the deadline already keeps for the first */
+        double scoring = (double)n_test * LO_FOLDS * sec_per_px_step * c->h * c->w / LO_BATCH * 0.5;
+        double round_s = lo_now_s() - t_round + c->sec_member + scoring;
+        int fit_rounds = 1 + (int)floor(fmax(0, deadline - lo_now_s()) / (1.5 * round_s));
         rounds = fit_rounds < max_rounds ? fit_rounds : max_rounds;
         logf_(req->log, "rounds: %d of k = %d members (a round takes about %.0f s, %.0f s are left; at most %d: "
-                        "%d view%s per member, at most %d forward passes per detect)", rounds, LO_FOLDS, round_s,
-              deadline - lo_now_s(), max_rounds, views, views == 1 ? "" : "s", LO_MAX_FORWARDS);
+                        "%d view%s per member at %dx%d, a detect's forward passes over at most %.0f input pixels)",
+              rounds, LO_FOLDS, round_s, deadline - lo_now_s(), max_rounds, views, views == 1 ? "" : "s", c->w,
+              c->h, LO_MAX_DETECT_PX);
+        deadline -= (rounds - 1) * scoring;
         pc.total += (long)(rounds - 1) * LO_FOLDS * c->steps;
     }
     int *fold_r = rounds > 1 ? malloc(n_train * sizeof *fold_r) : NULL;
-    for (int r = 1; r < rounds && fold_r; r++) {
+    if (!fold_r) rounds = 1;
+    for (int r = 1; r < rounds; r++) {
         lo_train_folds(labels, n_train, LO_FOLDS, seed + 0x9e3779b97f4a7c15ull * (uint64_t)r, fold_r);
         for (int f = 0; f < LO_FOLDS; f++) {
             snprintf(pc.stage, sizeof pc.stage, "%dx%d, round %d/%d, fold %d/%d", c->w, c->h, r + 1, rounds, f + 1,
