@@ -1,8 +1,10 @@
-/* End to end on a generated dataset (gray noise; anomalies carry a dark blot, with its mask): the minimums, a short training run, the model file,
- * detect-anomalies agreeing with the run's own test verdicts, the mask and Anomalies list, and
- * reproducibility for a seed. argv[1] = time budget in seconds (default 300), argv[2] = steps per
- * member (default 30), argv[3] = architecture (default tiny-fcn): the mechanics, not the recipe's
- * accuracy, which bench/accuracy measures. */
+/* End to end on a generated dataset (gray noise; anomalies carry a dark blot, with its mask): the
+ * minimums, a short training run, the model file, detect-anomalies agreeing with the run's own
+ * test verdicts, the mask and Anomalies list, reproducibility for a seed, and rounds of k-fold
+ * members (as many as a detect's cost allows: 3 for noise on 4 views, 4 for a part that faces one
+ * way). argv[1] = time budget in seconds (default 300), argv[2] = steps per member (default 30),
+ * argv[3] = architecture (default tiny-fcn): the mechanics, not the recipe's accuracy, which
+ * bench/accuracy measures. */
 #define _GNU_SOURCE
 #include "dataset.h"
 #include "train/train.h"
