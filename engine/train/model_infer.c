@@ -301,10 +301,11 @@ static void axis_taps(int n_in, int n_out, int *i0, int *i1, float *a) {
 }
 
 /* Paints the cells at or above logit zt, bilinearly resampled to ow x oh; returns how many
- * pixels it painted and the highest resampled logit in *top. */
-static size_t paint_above(const float *map_logit, int mh, int mw, float zt, int ow, int oh, uint8_t *out, float *top) {
+ * pixels it painted and the highest resampled logit in *peak. */
+static size_t paint_above(const float *map_logit, int mh, int mw, float zt, int ow, int oh, uint8_t *out,
+                          float *peak) {
     size_t painted = 0;
-    *top = -INFINITY;
+    *peak = -INFINITY;
     int *x0 = malloc(sizeof(int) * (size_t)ow * 2), *y0 = malloc(sizeof(int) * (size_t)oh * 2);
     float *ax = malloc(sizeof(float) * (size_t)ow), *ay = malloc(sizeof(float) * (size_t)oh);
     if (!x0 || !y0 || !ax || !ay) { /* a few KB: on failure paint nothing rather than crash */
@@ -319,10 +320,10 @@ static size_t paint_above(const float *map_logit, int mh, int mw, float zt, int 
             uint8_t *o = out + (size_t)y * ow;
             for (int x = 0; x < ow; x++) {
                 float a = ax[x];
-                float top_ = r0[x0[x]] * (1 - a) + r0[x1[x]] * a;
+                float top = r0[x0[x]] * (1 - a) + r0[x1[x]] * a;
                 float bot = r1[x0[x]] * (1 - a) + r1[x1[x]] * a;
-                float v = top_ * (1 - b) + bot * b;
-                *top = fmaxf(*top, v);
+                float v = top * (1 - b) + bot * b;
+                *peak = fmaxf(*peak, v);
                 o[x] = v >= zt ? 1 : 0;
                 painted += o[x];
             }
@@ -341,14 +342,14 @@ void lo_model_class_mask(const lo_model_data *md, const float *map_logit, int mh
         memset(out, 0, (size_t)ow * oh);
         return;
     }
-    float zt = logf(md->pixel_threshold / (1 - md->pixel_threshold)), top;
+    float zt = logf(md->pixel_threshold / (1 - md->pixel_threshold)), peak;
     /* An anomalous verdict always shows where: the image score can cross the threshold through
      * the global term while no pixel reaches the pixel threshold, and an all-background mask on
      * an anomalous image tells the user nothing. Then the pixels within a factor e of the peak's
      * odds are painted: the peak of the resampled map, since resampling lowers a one-cell peak
      * (taking the cells' peak left some masks empty). */
-    if (paint_above(map_logit, mh, mw, zt, ow, oh, out, &top) == 0 && top > -INFINITY)
-        paint_above(map_logit, mh, mw, top - 1.0f, ow, oh, out, &top);
+    if (paint_above(map_logit, mh, mw, zt, ow, oh, out, &peak) == 0 && peak > -INFINITY)
+        paint_above(map_logit, mh, mw, peak - 1.0f, ow, oh, out, &peak);
 }
 
 /* A single-threaded net's kernels use orphaned `omp for` loops, which bind to the innermost

@@ -711,12 +711,12 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
         int *fo = malloc((n_train + 1) * sizeof *fo);
         size_t nv = 0;
         for (size_t i = 0; lg && fo && i < n_train; i++)
-            if (c->valid[fold[i]]) lg[nv] = c->oof[i], fo[nv] = fold[i], nv++;
+            if (c->oof_n[i]) lg[nv] = oof_mean(c, i), fo[nv] = fold[i], nv++;
         double shift[LO_FOLDS];
         lo_threshold_fold_shifts(lg, fo, nv, LO_FOLDS, shift);
         free(lg), free(fo);
         for (size_t i = 0; i < n_train; i++)
-            if (c->valid[fold[i]]) p[m++] = sigmoidf_(c->oof[i] + (float)shift[fold[i]]);
+            if (c->oof_n[i]) p[m++] = sigmoidf_(oof_mean(c, i) + (float)shift[fold[i]]);
         /* a high quantile of the normals' scores: the 95th percentile of a distribution fitted to
          * them, i.e. about 5 % of normal parts flagged. (The empirical 99th percentile of 20
          * normals is their maximum: on cookies trained on normals alone it passed 81 % of real
@@ -726,7 +726,7 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
         float *ps = malloc(n_train * sizeof *ps);
         size_t ns_ = 0;
         for (size_t i = 0; i < n_train; i++)
-            if (c->valid[fold[i]]) ps[ns_++] = sigmoidf_(c->oof_synth[i] + (float)shift[fold[i]]);
+            if (c->oof_n[i]) ps[ns_++] = sigmoidf_(synth_mean(c, i) + (float)shift[fold[i]]);
         size_t caught = 0;
         for (size_t i = 0; i < ns_; i++) caught += ps[i] >= threshold;
         snprintf(rule, sizeof rule, "threshold %.4f: normal-only training, 95th percentile of a distribution "
