@@ -400,14 +400,12 @@ int lo_model_paint(const lo_model_data *md, const float *map_logit, const float 
     return 0;
 }
 
-/* The detect proper, on a borrowed workspace. */
-static int detect_ws(lo_model *m, lo_infer_ws *w, const uint8_t *data, size_t len, const char *what,
-                     lo_detect_result *out, lo_train_error *err) {
-    lo_model_data *md = &m->md;
-    int ow = 0, oh = 0;
+/* Decodes an image into w->image at the model's input, with its original size in *ow x *oh. */
+static int decode_ws(const lo_model_data *md, lo_infer_ws *w, const uint8_t *data, size_t len, const char *what,
+                     int *ow, int *oh, lo_train_error *err) {
     lds_error le;
     if ((md->fit ? lds_load_image_fit_memory : lds_load_image_memory)(data, len, what, md->channels, md->width,
-                                                                      md->height, w->image, &ow, &oh, &le) != 0)
+                                                                      md->height, w->image, ow, oh, &le) != 0)
         return fail(err, "%s", le.message);
     /* the same 8-bit steps as training's image bank (train_data.c keeps images as bytes), so a
      * test image scores here exactly as the evaluation scored it */
@@ -415,6 +413,15 @@ static int detect_ws(lo_model *m, lo_infer_ws *w, const uint8_t *data, size_t le
         float v = w->image[i] * 255.0f + 0.5f;
         w->image[i] = (float)(int)(v < 0 ? 0 : v > 255 ? 255 : v) * (1.0f / 255.0f);
     }
+    return 0;
+}
+
+/* The detect proper, on a borrowed workspace. */
+static int detect_ws(lo_model *m, lo_infer_ws *w, const uint8_t *data, size_t len, const char *what,
+                     lo_detect_result *out, lo_train_error *err) {
+    lo_model_data *md = &m->md;
+    int ow = 0, oh = 0;
+    if (decode_ws(md, w, data, len, what, &ow, &oh, err) != 0) return -1;
     float score = 0;
     ensemble_forward(m, w, &score);
     float p = sigmoidf_(score);
@@ -466,6 +473,23 @@ int lo_model_detect(lo_model *m, const uint8_t *data, size_t len, const char *wh
     if (!m) return fail(err, "%s: no model loaded", what);
     lo_infer_ws *w = ws_acquire(m);
     int rc = detect_ws(m, w, data, len, what, out, err);
+    ws_release(m, w);
+    return rc;
+}
+
+int lo_model_member_logits(lo_model *m, const uint8_t *data, size_t len, const char *what, float *logits,
+                           lo_train_error *err) {
+    if (!m) return fail(err, "%s: no model loaded", what);
+    const lo_model_data *md = &m->md;
+    lo_infer_ws *w = ws_acquire(m);
+    int ow, oh, rc = decode_ws(md, w, data, len, what, &ow, &oh, err);
+    for (int k = 0; rc == 0 && k < md->n_members; k++) {
+        /* as member 0 (its views overwrite, not add) of a one-member mean: the member's own logit */
+        float t = 0;
+        lo_ensemble_set_input(w->nets[k], md, 0, w->image);
+        lo_ensemble_member_pass(w->nets[k], md, 1, 0, &t, NULL, NULL, forward_alone);
+        logits[k] = t * (float)md->n_members;
+    }
     ws_release(m, w);
     return rc;
 }

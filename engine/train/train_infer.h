@@ -37,6 +37,10 @@ void lo_model_class_mask(const lo_model_data *md, const float *map_logit, int mh
 int lo_model_paint(const lo_model_data *md, const float *map_logit, const float *cls_logit, int k, int mh, int mw,
                    int is_anomalous, int ow, int oh, uint8_t *out);
 const lo_model_data *lo_model_data_of(const lo_model *m);
+/* Each member's logit for one encoded image (logits[n_members], views averaged as a detect
+ * averages them; their mean is the detect's logit): for bench/member_scores. */
+int lo_model_member_logits(lo_model *m, const uint8_t *data, size_t len, const char *what, float *logits,
+                           lo_train_error *err);
 
 /* Most workspaces (concurrent detects) a loaded model keeps; it makes one per core up to this. */
 #define LO_INFER_WORKSPACES 8

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "dataset.h"
 #include "train/train.h"
+#include "train/train_infer.h"
 #include "ttr_util.h"
 
 #include <cjson/cJSON.h>
@@ -91,6 +92,13 @@ static void check_detect_agrees(const char *model_dir, const lo_train_result *re
         CHECK(buf && lo_model_detect(m, buf, len, t->image_path, &r, &err) == 0, "%s", err.message);
         CHECK(r.is_anomalous == t->predicted_anomalous, "detect verdict differs on %s", t->image_path);
         CHECK(fabsf(r.score - t->score) < 1e-3f, "score %g vs %g", r.score, t->score);
+        /* bench/member_scores' per-member logits are the parts of this very score */
+        const lo_model_data *md = lo_model_data_of(m);
+        float lg[LO_MODEL_MAX_MEMBERS], mean = 0;
+        CHECK(lo_model_member_logits(m, buf, len, t->image_path, lg, &err) == 0, "%s", err.message);
+        for (int k = 0; k < md->n_members; k++) mean += lg[k] / (float)md->n_members;
+        CHECK(fabsf(1.0f / (1.0f + expf(-mean)) - r.score) < 1e-5f, "members' mean logit %g vs score %g", mean,
+              r.score);
         CHECK(r.mask_png && r.mask_png_len > 8 && r.n_anomalies >= 1, "mask");
         CHECK(strcmp(r.anomalies[0].name, "background") == 0, "background first");
         double total = 0;
