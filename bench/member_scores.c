@@ -8,6 +8,7 @@
  * e.g. build/bench/member_scores /tmp/acc/aliens/model/model.bin /tmp/acc/aliens/src-test
  */
 #define _GNU_SOURCE
+#include "dataset.h"
 #include "eval.h"
 #include "train/train_infer.h"
 
@@ -24,21 +25,6 @@ typedef struct {
     size_t n, cap;
     int members;
 } table;
-
-static uint8_t *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    uint8_t *buf = NULL;
-    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) != NULL &&
-        fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *len = n > 0 ? (size_t)n : 0;
-    return buf;
-}
 
 static int name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
@@ -68,10 +54,11 @@ static int score_folder(lo_model *m, const char *folder, table *t) {
             }
             if (asprintf(&t->path[t->n], "%s/%s", dir, names[i]) < 0) return -1;
             size_t len;
-            uint8_t *buf = read_file(t->path[t->n], &len);
+            lds_error le;
+            uint8_t *buf = lds_read_copy(t->path[t->n], &len, &le);
             lo_train_error err;
             if (!buf || lo_model_member_logits(m, buf, len, t->path[t->n], t->logit + t->n * t->members, &err)) {
-                fprintf(stderr, "%s: %s\n", t->path[t->n], buf ? err.message : "cannot read");
+                fprintf(stderr, "%s\n", buf ? err.message : le.message);
                 free(buf);
                 return -1;
             }
@@ -130,9 +117,9 @@ int main(int argc, char **argv) {
         printf("  %s\n", t.path[i]);
     }
     printf("\nmember  ROC-AUC  AP     normal-median  anomaly-median\n");
+    float *norm = malloc(t.n * sizeof *norm), *anom = malloc(t.n * sizeof *anom);
     for (int k = 0; k < t.members; k++) {
         size_t nn = 0, na = 0;
-        float *norm = malloc(t.n * sizeof *norm), *anom = malloc(t.n * sizeof *anom);
         for (size_t i = 0; i < t.n; i++) {
             col[i] = t.logit[i * t.members + k];
             if (t.truth[i]) anom[na++] = col[i];
@@ -145,9 +132,9 @@ int main(int argc, char **argv) {
         if (lev_image_metrics(col, t.truth, t.n, 0, 0, 0, &mt, &le) != 0) return 1;
         printf("%6d  %7.4f  %.4f %9.3f %14.3f\n", k + 1, mt.roc_auc, mt.average_precision,
                nn ? norm[nn / 2] : NAN, na ? anom[na / 2] : NAN);
-        free(norm);
-        free(anom);
     }
+    free(norm);
+    free(anom);
     /* rounds: the ensembles of the first 3, 6, ... members (train_run.c's k = 3), then all */
     printf("\nfirst members  ROC-AUC  AP      F1 at the model's threshold\n");
     for (int upto = 3; upto <= t.members + 2; upto += 3) {

@@ -21,10 +21,11 @@
  *     again and trained again: up to LO_MAX_REPEATS rounds of k members.
  *  3. Every training image then has an out-of-fold score: the mean over the members that did not
  *     see it (one per round). The threshold comes from those scores: the middle of the max-F1
- *     plateau when the training set holds anomalies; with normal-only training, the 95th percentile of a distribution
- *     fitted to the normal scores (logit space, median and MAD), each fold's scores first moved
- *     to the folds' mean median (the served mean has no one member's offset). The confidence is
- *     a logistic fit on the same scores, centred on the threshold.
+ *     plateau when the training set holds anomalies; with normal-only training, the 95th
+ *     percentile of a distribution fitted to the normal scores (logit space, median and MAD),
+ *     each fold's scores first moved to the folds' mean median (the served mean has no one
+ *     member's offset). The confidence is a logistic fit on the same scores, centred on the
+ *     threshold.
  *  4. The model is the ensemble of all the fold members (mean logit): no retraining on all data, so
  *     the scores the threshold was chosen on come from models like the ones that serve.
  * Steps per member follow the training set's size (about 120 passes, 250..1500 steps) so a run is
