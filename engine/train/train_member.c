@@ -89,6 +89,32 @@ static int phase_grow(const lo_member_job *job, lo_batch_spec spec, member_phase
     return 0;
 }
 
+void lo_schedule_init(lo_schedule *s, int steps) {
+    s->steps = steps;
+    s->warm = steps / 20 + 1;
+    s->s0 = 0;
+    s->p0 = 0;
+}
+
+/* the cosine's progress at step: p0 at the last re-plan's step s0, 1 at the schedule's end */
+static double schedule_progress(const lo_schedule *s, int step) {
+    return s->p0 + (1 - s->p0) * ((double)(step - s->s0) / (s->steps - s->s0));
+}
+
+void lo_schedule_resize(lo_schedule *s, int step, int steps) {
+    if (steps <= step || steps == s->steps) return;
+    s->p0 = schedule_progress(s, step);
+    s->s0 = step;
+    s->steps = steps;
+    s->warm = steps / 20 + 1;
+}
+
+float lo_schedule_lr(const lo_schedule *s, int step, float lr) {
+    if (step < s->warm) return lr * (float)(step + 1) / (float)s->warm;
+    double prog = schedule_progress(s, step);
+    return lr * (0.02f + 0.98f * 0.5f * (1.0f + (float)cos(M_PI * prog)));
+}
+
 int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_planned, lo_train_error *err) {
     const lo_bank *b = job->bank;
     int B = job->batch;
@@ -151,7 +177,8 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
     double best_val = -1e300;
 
     int steps = job->steps;
-    int warm = steps / 20 + 1;
+    lo_schedule sched;
+    lo_schedule_init(&sched, steps);
     int switch_at = small ? (int)(job->small_fraction * steps) : 0, switched = !small;
     double ema = 0, t_phase = lo_now_s(), t_timed = t_phase, sec_small = 0;
     /* seconds spent scoring held-out images since t_timed (not a step's cost: timed apart, so a
@@ -200,21 +227,18 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
             double f = !small ? 0 : switched ? (double)switch_at / steps : job->small_fraction;
             double mean_sec = f * sec_s + (1 - f) * sec_f + 4 * sec_held_out / steps; /* + the checkpoints' scoring */
             int fit = job->replan(job->ctx, mean_sec, job->steps, steps);
-            /* too late to lengthen, except in the first full-size steps: until they were timed
-             * their cost was a guess */
-            if (fit > steps && step > (int)(0.4 * steps) && !(small && switched && since <= 30)) fit = steps;
+            /* a member may lengthen again at any point (the box's stall has passed): the schedule
+             * goes on from the learning rate it has reached (lo_schedule_resize) */
             if (fit != steps) {
                 steps = fit > step + 1 ? fit : step + 1;
-                warm = steps / 20 + 1;
+                lo_schedule_resize(&sched, step, steps);
                 if (!switched) switch_at = (int)(job->small_fraction * steps);
             }
         }
         /* the batch (slots built in parallel, each from its own seeded stream: train_batch.c) */
         lo_batch_build(ph.bb, net, job->seed, step, t_img, ph.has_map ? ph.t_px : NULL, ph.has_map ? ph.w_px : NULL,
                        ph.t_cls);
-        double prog = (double)step / steps;
-        float lr = step < warm ? job->lr * (float)(step + 1) / (float)warm
-                               : job->lr * (0.02f + 0.98f * 0.5f * (1.0f + (float)cos(M_PI * prog)));
+        float lr = lo_schedule_lr(&sched, step, job->lr);
         lo_net_zero_grad(net);
         lo_net_forward(net, 1);
         float loss = lo_net_loss_bce(net, si, t_img, NULL);

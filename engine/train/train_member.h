@@ -25,8 +25,9 @@ typedef struct {
     const lds_augment_config *aug;
     void (*on_step)(void *ctx, int step, int steps, float loss);
     /* after a few steps and every 25: given the measured seconds per step, the planned and the
-     * current step count, returns the step count to run (<= planned; the schedule is rebuilt for
-     * it). It may lengthen a member again only in the first 40 % of it. NULL = keep steps. */
+     * current step count, returns the step count to run (<= planned; the schedule is resized to
+     * it by lo_schedule_resize, at any step: shorter when the box slows, longer again when it
+     * recovers). NULL = keep steps. */
     int (*replan)(void *ctx, double sec_per_step, int planned, int current);
     /* Early stopping: the held-out score (higher is better) of the net as it is now, called at the
      * checkpoints; NULL = train to the end. The member ends as its best checkpoint (the latest of
@@ -41,6 +42,19 @@ typedef struct {
 } lo_member_job;
 
 double lo_now_s(void);
+
+/* A member's learning rate: linear warm-up over the first steps/20 + 1 steps, then cosine decay
+ * from lr to 0.02 lr at the last step. A re-plan resizes it without a jump: the cosine's
+ * progress goes on from where it was at that step (p0 at step s0) to 1 at the new last step.
+ * Never resized, it is the plain cosine over step / steps. */
+typedef struct {
+    int steps, warm, s0;
+    double p0;
+} lo_schedule;
+void lo_schedule_init(lo_schedule *s, int steps);
+/* at step (the next to run), to end after steps in all; no-op unless steps > step */
+void lo_schedule_resize(lo_schedule *s, int step, int steps);
+float lo_schedule_lr(const lo_schedule *s, int step, float lr);
 
 /* Trains a fresh network; on success *net holds it (caller frees), *steps_planned the schedule's
  * length (after replan) and the number of steps done is returned (fewer when the deadline cut

@@ -97,8 +97,56 @@ static void check_shrink(void) {
     lo_bank_free(&src);
 }
 
+/* The learning-rate schedule: never resized it is the plain warm-up and cosine; resized at a
+ * step, shorter or longer, the rate at that step does not jump and then falls to the new end. */
+static void check_schedule(void) {
+    const float lr = 3e-3f;
+    lo_schedule s;
+    lo_schedule_init(&s, 1000);
+    int bad = 0;
+    for (int step = 0; step < 1000; step++) {
+        int warm = 1000 / 20 + 1;
+        float want = step < warm ? lr * (float)(step + 1) / (float)warm
+                                 : lr * (0.02f + 0.98f * 0.5f * (1.0f + (float)cos(M_PI * ((double)step / 1000))));
+        bad += lo_schedule_lr(&s, step, lr) != want;
+    }
+    CHECK(bad == 0, "%d steps of an unresized schedule differ from warm-up and cosine", bad);
+    static const int to[] = {600, 1500, 700};
+    for (size_t k = 0; k < sizeof to / sizeof to[0]; k++) {
+        lo_schedule_init(&s, 1000);
+        /* shortened at step 300 to 600, then (the stall over) lengthened at step 500 to 1500 */
+        int at = k == 1 ? 500 : 300;
+        if (k == 1) lo_schedule_resize(&s, 300, 600);
+        float before = lo_schedule_lr(&s, at, lr);
+        lo_schedule_resize(&s, at, to[k]);
+        float after = lo_schedule_lr(&s, at, lr);
+        CHECK(fabsf(after - before) <= 1e-6f * lr, "resized to %d at step %d: the rate jumps from %g to %g", to[k], at,
+              before, after);
+        int rising = 0;
+        for (int step = at + 1; step < to[k]; step++) rising += lo_schedule_lr(&s, step, lr) > lo_schedule_lr(&s, step - 1, lr);
+        CHECK(rising == 0, "resized to %d at step %d: the rate rises at %d steps", to[k], at, rising);
+        float last = lo_schedule_lr(&s, to[k] - 1, lr);
+        CHECK(last < 0.03f * lr, "resized to %d at step %d: the last step's rate is %g, not near 0.02 x %g", to[k], at,
+              last, lr);
+    }
+}
+
+/* a replan that shortens the member at its first call and lengthens it again at its second,
+ * past 40 % of the shortened schedule (after a stall of the box) */
+typedef struct {
+    int calls, first, second;
+} replan_script;
+
+static int scripted_replan(void *vctx, double sec_per_step, int planned, int current) {
+    (void)sec_per_step, (void)current;
+    replan_script *r = vctx;
+    r->calls++;
+    return r->calls == 1 ? r->first : r->calls == 2 ? r->second : planned;
+}
+
 int main(void) {
     check_shrink();
+    check_schedule();
     const int c = 3, h = 32, w = 32;
     const size_t n = 12;
     lo_bank bank = random_bank(n, c, h, w, 80, 60, 99);
@@ -147,6 +195,23 @@ int main(void) {
                 CHECK(got != v.seen[v.calls - 1], "%s: the weights are the last call's but last_validated is 0",
                       cases[k].what);
         }
+        lo_net_free(net);
+    }
+
+    /* re-planned at step 4 to 40 steps, at step 25 (62 % of them) back to 60: the member runs 60 */
+    {
+        replan_script r = {.first = 40, .second = 60};
+        int planned = 0;
+        lo_member_job job = {.arch_json = lo_train_arch_json("tiny-fcn"), .bank = &bank, .labels = labels,
+                             .in_train = in_train, .batch = 4, .steps = 60, .threads = 1, .lr = 1e-2f,
+                             .weight_decay = 1e-4f, .pos_pixel_weight = 3.0f, .seed = 5, .mean = mean,
+                             .std = sd, .aug = &aug, .replan = scripted_replan, .ctx = &r};
+        lo_net *net = NULL;
+        lo_train_error err;
+        int done = lo_member_train(&job, &net, &planned, &err);
+        CHECK(done == 60 && planned == 60, "shortened to 40, lengthened to 60 at step 25: %d steps run of %d planned",
+              done, planned);
+        CHECK(r.calls >= 2, "replan called %d times", r.calls);
         lo_net_free(net);
     }
     free(bank.img), free(bank.mask), free(bank.has_mask);
