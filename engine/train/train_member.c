@@ -106,7 +106,8 @@ void lo_schedule_resize(lo_schedule *s, int step, int steps) {
     s->p0 = schedule_progress(s, step);
     s->s0 = step;
     s->steps = steps;
-    s->warm = steps / 20 + 1;
+    /* a warm-up that has ended stays ended (lengthened past 20x its step, it would begin again) */
+    if (step < s->warm) s->warm = steps / 20 + 1;
 }
 
 float lo_schedule_lr(const lo_schedule *s, int step, float lr) {

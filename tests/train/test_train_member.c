@@ -111,23 +111,30 @@ static void check_schedule(void) {
         bad += lo_schedule_lr(&s, step, lr) != want;
     }
     CHECK(bad == 0, "%d steps of an unresized schedule differ from warm-up and cosine", bad);
-    static const int to[] = {600, 1500, 700};
-    for (size_t k = 0; k < sizeof to / sizeof to[0]; k++) {
-        lo_schedule_init(&s, 1000);
-        /* shortened at step 300 to 600, then (the stall over) lengthened at step 500 to 1500 */
-        int at = k == 1 ? 500 : 300;
-        if (k == 1) lo_schedule_resize(&s, 300, 600);
+    /* planned, resized (shorter) at a step first or not (0), then resized at a step to */
+    static const struct {
+        int planned, first_at, first_to, at, to;
+    } cases[] = {
+        {1000, 0, 0, 300, 600},   /* shortened */
+        {1000, 0, 0, 300, 700},   /* shortened less */
+        {1000, 300, 600, 500, 1500}, /* shortened, then (the stall over) lengthened */
+        {100, 0, 0, 10, 1500},    /* lengthened past 20x its step: no second warm-up */
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        lo_schedule_init(&s, cases[k].planned);
+        if (cases[k].first_at) lo_schedule_resize(&s, cases[k].first_at, cases[k].first_to);
+        int at = cases[k].at, to = cases[k].to;
         float before = lo_schedule_lr(&s, at, lr);
-        lo_schedule_resize(&s, at, to[k]);
+        lo_schedule_resize(&s, at, to);
         float after = lo_schedule_lr(&s, at, lr);
-        CHECK(fabsf(after - before) <= 1e-6f * lr, "resized to %d at step %d: the rate jumps from %g to %g", to[k], at,
-              before, after);
+        CHECK(fabsf(after - before) <= 1e-6f * lr, "case %zu, resized to %d at step %d: the rate jumps from %g to %g",
+              k, to, at, before, after);
         int rising = 0;
-        for (int step = at + 1; step < to[k]; step++) rising += lo_schedule_lr(&s, step, lr) > lo_schedule_lr(&s, step - 1, lr);
-        CHECK(rising == 0, "resized to %d at step %d: the rate rises at %d steps", to[k], at, rising);
-        float last = lo_schedule_lr(&s, to[k] - 1, lr);
-        CHECK(last < 0.03f * lr, "resized to %d at step %d: the last step's rate is %g, not near 0.02 x %g", to[k], at,
-              last, lr);
+        for (int step = at + 1; step < to; step++) rising += lo_schedule_lr(&s, step, lr) > lo_schedule_lr(&s, step - 1, lr);
+        CHECK(rising == 0, "case %zu, resized to %d at step %d: the rate rises at %d steps", k, to, at, rising);
+        float last = lo_schedule_lr(&s, to - 1, lr);
+        CHECK(last < 0.03f * lr, "case %zu, resized to %d at step %d: the last step's rate is %g, not near 0.02 x %g",
+              k, to, at, last, lr);
     }
 }
 
