@@ -646,13 +646,13 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
         if (train_fold(c, arch_json, labels, fold, n_train, f, f, req, seed, deadline, mean, std, &aug, &pc, err))
             goto done;
     }
-    /* more rounds of k members on freshly drawn folds, when each fits the budget with a fifth of its
-     * time to spare (its test scoring included; a member the box slows is shortened, and the
-     * deadline keeps 8 % of the budget besides) and a detect stays within LO_MAX_DETECT_PX. Each image's
-     * out-of-fold score is then the mean of several members that did not see it, as each test
-     * score is the mean of the whole ensemble: the threshold is chosen on scores like the ones it
-     * is applied to (aliens: single members' held-out normals spread 2.5x wider, in logit SD, than
-     * the ensemble's test normals). Normal-only training keeps one round: its threshold re-centres
+    /* more rounds of k members on freshly drawn folds, when each fits the budget with a fifth of
+     * its time to spare (its test scoring included; a member the box slows is shortened, and the
+     * deadline keeps 8 % of the budget besides) and a detect stays within LO_MAX_DETECT_PX. Each
+     * image's out-of-fold score is then the mean of several members that did not see it, as each
+     * test score is the mean of the whole ensemble: the threshold is chosen on scores like the
+     * ones it is applied to (aliens: single members' held-out normals spread 2.5x wider, in logit
+     * SD, than the ensemble's test normals). Normal-only training keeps one round: its threshold re-centres
      * each fold's scores. */
     int views = (aug.flip_h ? 2 : 1) * (aug.flip_v ? 2 : 1), rounds = 1;
     int max_rounds = (int)(LO_MAX_DETECT_PX / ((double)LO_FOLDS * views * c->h * c->w));

@@ -130,7 +130,8 @@ static void check_schedule(void) {
         CHECK(fabsf(after - before) <= 1e-6f * lr, "case %zu, resized to %d at step %d: the rate jumps from %g to %g",
               k, to, at, before, after);
         int rising = 0;
-        for (int step = at + 1; step < to; step++) rising += lo_schedule_lr(&s, step, lr) > lo_schedule_lr(&s, step - 1, lr);
+        for (int step = at + 1; step < to; step++)
+            rising += lo_schedule_lr(&s, step, lr) > lo_schedule_lr(&s, step - 1, lr);
         CHECK(rising == 0, "case %zu, resized to %d at step %d: the rate rises at %d steps", k, to, at, rising);
         float last = lo_schedule_lr(&s, to - 1, lr);
         CHECK(last < 0.03f * lr, "case %zu, resized to %d at step %d: the last step's rate is %g, not near 0.02 x %g",
