@@ -20,14 +20,23 @@ size_t lk_conv_scratch_floats(const lk_conv *c, int threads)
 {
     size_t a = lk__conv_scratch_blas(c, lk__threads(threads));
     size_t b = lk__conv_scratch_gemm(c, lk__threads(threads));
-    return a > b ? a : b;
+    size_t d = lk__conv_scratch_direct(c, lk__threads(threads));
+    a = a > b ? a : b;
+    return a > d ? a : d;
+}
+
+static const lk__isa *own_isa(lk_path p)
+{
+    return p == LK_PATH_AVX512 ? &lk__isa_avx512 : p == LK_PATH_AVX2 ? &lk__isa_avx2 : NULL;
 }
 
 void lk_conv_forward_path(lk_path p, const lk_conv *c, const float *x, const float *w,
                           const float *bias, lk_act act, float slope, float *y, float *scratch,
                           int threads)
 {
-    if (p == LK_PATH_REF) lk__conv_forward_ref(c, x, w, bias, act, slope, y, threads);
+    const lk__isa *isa = own_isa(p);
+    if (isa && lk__conv_direct_ok(c)) isa->direct_forward(c, x, w, bias, act, slope, y, scratch, threads);
+    else if (p == LK_PATH_REF) lk__conv_forward_ref(c, x, w, bias, act, slope, y, threads);
     else if (p == LK_PATH_AVX512) lk__conv_forward_gemm(&lk__isa_avx512, c, x, w, bias, act, slope, y, scratch, threads);
     else if (p == LK_PATH_AVX2) lk__conv_forward_gemm(&lk__isa_avx2, c, x, w, bias, act, slope, y, scratch, threads);
     else lk__conv_forward_blas(c, x, w, bias, act, slope, y, scratch, threads);
@@ -38,9 +47,13 @@ void lk_conv_backward_data_ex_path(lk_path p, const lk_conv *c, const float *dy,
                                    const float *act_y, float *scratch, int threads)
 {
     if (accumulate) act = LK_ACT_NONE; /* documented: masking applies to overwrites only */
-    if (p == LK_PATH_AVX512 || p == LK_PATH_AVX2) {
-        lk__conv_backward_data_gemm(p == LK_PATH_AVX512 ? &lk__isa_avx512 : &lk__isa_avx2, c, dy, w, dx,
-                                    accumulate, act, slope, act_y, scratch, threads);
+    const lk__isa *isa = own_isa(p);
+    if (isa && lk__conv_direct_ok(c)) {
+        isa->direct_backward_data(c, dy, w, dx, accumulate, act, slope, act_y, scratch, threads);
+        return;
+    }
+    if (isa) {
+        lk__conv_backward_data_gemm(isa, c, dy, w, dx, accumulate, act, slope, act_y, scratch, threads);
         return;
     }
     const size_t nx = (size_t)c->n * c->cin * c->h * c->w;
@@ -59,7 +72,9 @@ void lk_conv_backward_data_path(lk_path p, const lk_conv *c, const float *dy, co
 void lk_conv_backward_weights_path(lk_path p, const lk_conv *c, const float *x, const float *dy,
                                    float *dw, float *db, float *scratch, int threads)
 {
-    if (p == LK_PATH_REF) lk__conv_backward_weights_ref(c, x, dy, dw, db, threads);
+    const lk__isa *isa = own_isa(p);
+    if (isa && lk__conv_direct_ok(c)) isa->direct_backward_weights(c, x, dy, dw, db, scratch, threads);
+    else if (p == LK_PATH_REF) lk__conv_backward_weights_ref(c, x, dy, dw, db, threads);
     else if (p == LK_PATH_AVX512) lk__conv_backward_weights_gemm(&lk__isa_avx512, c, x, dy, dw, db, scratch, threads);
     else if (p == LK_PATH_AVX2) lk__conv_backward_weights_gemm(&lk__isa_avx2, c, x, dy, dw, db, scratch, threads);
     else lk__conv_backward_weights_blas(c, x, dy, dw, db, scratch, threads);

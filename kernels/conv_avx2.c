@@ -1,6 +1,7 @@
 /* conv_avx2.c — AVX2+FMA inner kernels (the fallback for CPUs without AVX-512): a 6 x 16 tile
  * (12 ymm accumulators) for the GEMM and 3 x 4 dot products for weight gradients. */
 #include "im2col_impl.h"
+#include "conv_direct_impl.h"
 
 #include <immintrin.h>
 
@@ -146,4 +147,5 @@ static void row_sums_avx2(int m, int len, const float *A, size_t lda, float *out
 }
 
 const lk__isa lk__isa_avx2 = {MR, gemm_avx2, dot_avx2, im2col_panel_impl, col2im_panel_impl, mask_act_impl,
-                              row_sums_avx2, NULL};
+                              row_sums_avx2, NULL, direct_forward_impl, direct_backward_data_impl,
+                              direct_backward_weights_impl};

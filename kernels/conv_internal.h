@@ -82,9 +82,20 @@ typedef struct {
      * returns -1 (nothing done) for shapes it does not handle. NULL: none. */
     int (*fold_fused)(const lk_conv *c, const float *src, int lds, int p0, int np, float *dx,
                       int overwrite, lk_act act, float slope, const float *act_y);
+    /* direct 3x3 stride-1 convolution for few output channels (conv_direct_impl.h), taken
+     * when lk__conv_direct_ok */
+    void (*direct_forward)(const lk_conv *c, const float *x, const float *w, const float *bias,
+                           lk_act act, float slope, float *y, float *scratch, int threads);
+    void (*direct_backward_data)(const lk_conv *c, const float *dy, const float *w, float *dx,
+                                 int accumulate, lk_act act, float slope, const float *act_y,
+                                 float *scratch, int threads);
+    void (*direct_backward_weights)(const lk_conv *c, const float *x, const float *dy, float *dw,
+                                    float *db, float *scratch, int threads);
 } lk__isa;
 
 extern const lk__isa lk__isa_avx512;
+int lk__conv_direct_ok(const lk_conv *c);
+size_t lk__conv_scratch_direct(const lk_conv *c, int threads);
 extern const lk__isa lk__isa_avx2;
 
 size_t lk__conv_scratch_gemm(const lk_conv *c, int threads);

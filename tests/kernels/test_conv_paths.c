@@ -44,6 +44,15 @@ int main(void)
         /* 3x3 stride 2 pad 1 with several bwd-data panels (rows first written in one panel and
          * added to in the next), odd and even sizes */
         {1, 16, 61, 59, 8, 3, 2, 1}, {2, 3, 100, 99, 4, 3, 2, 1},
+        /* the direct 3x3 path (1-3 outputs): the map head's shape, no/wide padding, rows of
+         * several register blocks, fewer rows than a task's block, one image or many */
+        {3, 48, 20, 18, 1, 3, 1, 1}, {2, 5, 9, 70, 2, 3, 1, 0}, {1, 7, 13, 129, 3, 3, 1, 2},
+        {17, 4, 3, 5, 1, 3, 1, 1},   {2, 24, 40, 40, 1, 3, 1, 1},
+        /* small planes, several images per GEMM (forward, bwd-data): groups with leftovers,
+         * several k blocks, bwd-data row blocks short of KK, stride 2 (fused fold) and 3 */
+        {16, 32, 7, 7, 24, 3, 1, 1}, {5, 24, 14, 14, 40, 3, 2, 1}, {3, 20, 5, 5, 12, 3, 1, 1},
+        {7, 40, 9, 9, 13, 3, 1, 1},  {16, 128, 7, 7, 20, 3, 1, 1}, {16, 96, 14, 14, 17, 3, 2, 1},
+        {4, 24, 10, 10, 30, 3, 1, 1}, {6, 8, 11, 11, 10, 5, 3, 2},
     };
     const int nshapes = (int)(sizeof shapes / sizeof shapes[0]);
     int tested_paths = 0;
