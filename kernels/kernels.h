@@ -97,10 +97,13 @@ void lk_bn_forward_infer(int n, int c, int hw, const float *x, const float *gamm
                          float eps, float *y, float *mean, float *invstd, lk_act act,
                          float slope, int threads);
 /* frozen = 0: gradient through the batch statistics; 1: statistics treated as constants. */
-/* dx may be NULL (input needs no gradient); accumulate = 0 overwrites dx instead of adding. */
+/* dx may be NULL (input needs no gradient); accumulate = 0 overwrites dx instead of adding.
+ * act != LK_ACT_NONE: dy is the gradient of the activation that follows, whose output is act_y;
+ * it is taken through act'(act_y) as it is read (no separate masking pass). */
 void lk_bn_backward(int n, int c, int hw, const float *x, const float *dy, const float *gamma,
                     const float *mean, const float *invstd, int frozen, float *dx, int accumulate,
-                    float *dgamma, float *dbeta, int threads);
+                    float *dgamma, float *dbeta, lk_act act, float slope, const float *act_y,
+                    int threads);
 
 /* ---- Pooling and resampling. Output sizes: (h + 2*pad - k) / stride + 1. */
 void lk_maxpool_forward(int n, int c, int h, int w, int k, int stride, int pad, int oh, int ow,

@@ -91,6 +91,18 @@ static void plan_backward_fusion(lo_net *net)
             ql->dy_written = 1;
         }
     }
+    /* bn -> relu/leaky fused forward whose backward no conv absorbed (its output feeds several
+     * layers, e.g. a skip connection): the bn reads the activation's gradient through act'
+     * itself, instead of a separate pass writing the bn's gradient in full */
+    for (int i = 0; i < net->nlayers; i++) {
+        lo_layer *l = &net->layers[i];
+        if ((l->type != LO_L_RELU && l->type != LO_L_LEAKY) || l->bwd_absorbed || l->fused_from < 0) continue;
+        lo_layer *b = &net->layers[l->fused_from];
+        if (b->type != LO_L_BN) continue;
+        l->bwd_absorbed = 1;
+        b->bwd_act_from = i;
+        b->dy_written = 1; /* never read */
+    }
 }
 
 lo_net *lo_net_create(const char *arch_json, const lo_net_config *cfg, char *err, size_t errlen)
@@ -352,10 +364,14 @@ static void layer_backward(lo_net *net, lo_layer *l, const unsigned char *need)
         }
         if (net->profile) l->t_bwd_data += prof_now(net) - t0;
         return;
-    case LO_L_BN:
-        lk_bn_backward(B, l->c, l->h * l->w, x, l->dy, W, l->mean, l->invstd, l->bn_frozen, dx,
-                       !l->dx_overwrite, dW, net->grads + l->boff, T);
+    case LO_L_BN: {
+        const lo_layer *a = l->bwd_act_from >= 0 ? &net->layers[l->bwd_act_from] : NULL;
+        lk_bn_backward(B, l->c, l->h * l->w, x, a ? a->dy : l->dy, W, l->mean, l->invstd, l->bn_frozen, dx,
+                       !l->dx_overwrite, dW, net->grads + l->boff,
+                       a ? (a->type == LO_L_RELU ? LK_ACT_RELU : LK_ACT_LEAKY) : LK_ACT_NONE, a ? a->slope : 0.f,
+                       a ? a->y : NULL, T);
         break;
+    }
     case LO_L_RELU:
     case LO_L_LEAKY: {
         if (l->bwd_absorbed || !dx) break;

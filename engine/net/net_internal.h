@@ -31,9 +31,11 @@ typedef struct {
     int fused_from;            /* relu: the conv/bn that computes it, else -1 */
     int is_output;
     /* backward fusion (decided at create): */
-    int bwd_absorbed;          /* relu/leaky whose backward runs inside the next conv's bwd-data */
+    int bwd_absorbed;          /* relu/leaky whose backward runs inside the next conv's bwd-data,
+                                  or inside its own bn's backward */
     int bwd_target;            /* conv: layer receiving its input gradient (skips an absorbed relu) */
-    int bwd_act_from;          /* conv: the absorbed activation layer, else -1 */
+    int bwd_act_from;          /* conv: the absorbed activation layer (after its input); bn: the
+                                  one after its output, whose gradient it reads; else -1 */
     int dx_overwrite;          /* conv/act: its input gradient has no other writer: overwrite */
     int dy_written;            /* this layer's gradient is overwritten by its only consumer */
     int needs_grad;            /* the gradient of this layer's output is needed */

@@ -169,11 +169,26 @@ int main(void)
         "{\"name\":\"c1\",\"type\":\"conv\",\"out\":3,\"kernel\":3},"
         "{\"name\":\"r\",\"type\":\"relu\"},"
         "{\"name\":\"c2\",\"type\":\"conv\",\"out\":1,\"kernel\":3,\"stride\":1}]}";
+    /* bn -> relu/leaky read by two layers each: the bn takes the activation's gradient through
+     * act' itself (no conv absorbs it); the 1-channel 3x3 map runs the direct kernels */
+    const char *branch =
+        "{\"name\":\"t4\",\"head\":\"segmentation\",\"input\":{\"size\":[6,4],\"channels\":2},\"layers\":["
+        "{\"name\":\"c1\",\"type\":\"conv\",\"out\":4,\"kernel\":3,\"pad\":1,\"bias\":false},"
+        "{\"name\":\"b1\",\"type\":\"bn\"},{\"name\":\"r1\",\"type\":\"relu\"},"
+        "{\"name\":\"c2\",\"type\":\"conv\",\"out\":3,\"kernel\":3,\"stride\":2,\"pad\":1,\"bias\":false},"
+        "{\"name\":\"b2\",\"type\":\"bn\"},{\"name\":\"l2\",\"type\":\"leaky_relu\",\"slope\":0.1},"
+        "{\"name\":\"u2\",\"type\":\"upsample\",\"factor\":2,\"mode\":\"bilinear\"},"
+        "{\"name\":\"cat\",\"type\":\"concat\",\"input\":[\"u2\",\"r1\"]},"
+        "{\"name\":\"map\",\"type\":\"conv\",\"out\":1,\"kernel\":3,\"pad\":1},"
+        "{\"name\":\"gap\",\"type\":\"gap\",\"input\":\"l2\"},"
+        "{\"name\":\"fc\",\"type\":\"linear\",\"out\":1}],"
+        "\"outputs\":[\"map\",\"fc\"]}";
     fails += run("classifier / dot", classifier, 3, OBJ_DOT, 1);
     fails += run("classifier / softmax-ce", classifier, 3, OBJ_SOFTMAX, 1);
     fails += run("classifier / bn frozen", classifier, 2, OBJ_DOT, 0);
     fails += run("segmentation / dot", segment, 2, OBJ_DOT, 1);
     fails += run("segmentation / pixel-ce", segment, 2, OBJ_PIXEL, 1);
     fails += run("bce", bce, 2, OBJ_BCE, 1);
+    fails += run("branch / dot", branch, 2, OBJ_DOT, 1);
     return fails ? 1 : 0;
 }
