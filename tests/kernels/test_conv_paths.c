@@ -52,7 +52,7 @@ int main(void)
          * several k blocks, bwd-data row blocks short of KK, stride 2 (fused fold) and 3 */
         {16, 32, 7, 7, 24, 3, 1, 1}, {5, 24, 14, 14, 40, 3, 2, 1}, {3, 20, 5, 5, 12, 3, 1, 1},
         {7, 40, 9, 9, 13, 3, 1, 1},  {16, 128, 7, 7, 20, 3, 1, 1}, {16, 96, 14, 14, 17, 3, 2, 1},
-        {4, 24, 10, 10, 30, 3, 1, 1}, {6, 8, 11, 11, 10, 5, 3, 2},
+        {4, 24, 10, 10, 30, 3, 1, 1}, {6, 8, 11, 11, 10, 5, 3, 2}, {16, 8, 7, 7, 12, 5, 1, 2},
     };
     const int nshapes = (int)(sizeof shapes / sizeof shapes[0]);
     int tested_paths = 0;
