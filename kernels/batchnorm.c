@@ -14,6 +14,16 @@ static void normalize_row(float *q, const float *p, int hw, float a, float b, lk
         for (int j = 0; j < hw; j++) q[j] = p[j] * a + b;
 }
 
+/* per-plane sums in float (summed in double by the caller); `omp simd` lets them run in vector
+ * lanes: without it GCC keeps float sums in order, one add chain at 4 cycles an element */
+static void plane_sums(const float *restrict p, int hw, float *s, float *s2)
+{
+    float a = 0.f, b = 0.f;
+#pragma omp simd reduction(+:a,b)
+    for (int j = 0; j < hw; j++) { a += p[j]; b += p[j] * p[j]; }
+    *s = a; *s2 = b;
+}
+
 void lk_bn_forward_train(int n, int c, int hw, const float *x, const float *gamma,
                          const float *beta, float *y, float *mean, float *invstd,
                          float *run_mean, float *run_var, float momentum, float eps, lk_act act,
@@ -24,11 +34,8 @@ LK_PFOR(lk__threads(threads), int, ch, c, {
         double s = 0, s2 = 0;
         for (int i = 0; i < n; i++) {
             const float *p = x + ((size_t)i * c + ch) * hw;
-            /* per-plane in float, summed in double; `omp simd` lets the sums run in vector lanes
-             * (without it GCC keeps float sums in order: one add chain, 4 cycles an element) */
-            float fs = 0.f, fs2 = 0.f;
-            _Pragma("omp simd reduction(+:fs,fs2)")
-            for (int j = 0; j < hw; j++) { fs += p[j]; fs2 += p[j] * p[j]; }
+            float fs, fs2;
+            plane_sums(p, hw, &fs, &fs2);
             s += fs; s2 += fs2;
         }
         double m = s / cnt, var = s2 / cnt - m * m;
@@ -68,6 +75,44 @@ LK_PFOR(lk__threads(threads), int, ch, c, {
     });
 }
 
+/* sum(g') and sum(g' (x - m)) over one plane, g' = g through act' (q: the activation's output) when
+ * q is given. The selects vectorize only because this file is built with -fno-trapping-math (a
+ * compare that may trap is not speculated: GCC kept them scalar, "control flow in loop"). */
+static void bwd_sums(const float *restrict g, const float *restrict p, const float *restrict q, int hw, float m,
+                     float neg, float *sa, float *sb)
+{
+    float a = 0.f, b = 0.f;
+    if (q) {
+#pragma omp simd reduction(+:a,b)
+        for (int j = 0; j < hw; j++) {
+            const float gj = g[j] * (q[j] > 0.f ? 1.f : neg);
+            a += gj; b += gj * (p[j] - m);
+        }
+    } else {
+#pragma omp simd reduction(+:a,b)
+        for (int j = 0; j < hw; j++) { a += g[j]; b += g[j] * (p[j] - m); }
+    }
+    *sa = a; *sb = b;
+}
+
+static void bwd_dx(float *restrict d, const float *restrict g, const float *restrict p, const float *restrict q,
+                   int hw, float k, float m, float c0, float c1, float neg, int accumulate)
+{
+    if (q && accumulate) {
+#pragma omp simd
+        for (int j = 0; j < hw; j++) d[j] += k * (g[j] * (q[j] > 0.f ? 1.f : neg) - c0 - (p[j] - m) * c1);
+    } else if (q) {
+#pragma omp simd
+        for (int j = 0; j < hw; j++) d[j] = k * (g[j] * (q[j] > 0.f ? 1.f : neg) - c0 - (p[j] - m) * c1);
+    } else if (accumulate) {
+#pragma omp simd
+        for (int j = 0; j < hw; j++) d[j] += k * (g[j] - c0 - (p[j] - m) * c1);
+    } else {
+#pragma omp simd
+        for (int j = 0; j < hw; j++) d[j] = k * (g[j] - c0 - (p[j] - m) * c1);
+    }
+}
+
 void lk_bn_backward(int n, int c, int hw, const float *x, const float *dy, const float *gamma,
                     const float *mean, const float *invstd, int frozen, float *dx, int accumulate,
                     float *dgamma, float *dbeta, lk_act act, float slope, const float *act_y,
@@ -81,19 +126,8 @@ LK_PFOR(lk__threads(threads), int, ch, c, {
         double sdy = 0, sdyx = 0;
         for (int i = 0; i < n; i++) {
             const size_t off = ((size_t)i * c + ch) * hw;
-            const float *p = x + off, *g = dy + off;
-            float a = 0.f, b = 0.f;
-            if (ay) {
-                const float *q = ay + off;
-                _Pragma("omp simd reduction(+:a,b)")
-                for (int j = 0; j < hw; j++) {
-                    const float gj = q[j] > 0.f ? g[j] : g[j] * neg;
-                    a += gj; b += gj * (p[j] - m);
-                }
-            } else {
-                _Pragma("omp simd reduction(+:a,b)")
-                for (int j = 0; j < hw; j++) { a += g[j]; b += g[j] * (p[j] - m); }
-            }
+            float a, b;
+            bwd_sums(dy + off, x + off, ay ? ay + off : NULL, hw, m, neg, &a, &b);
             sdy += a; sdyx += b;
         }
         const float sum_dy = (float)sdy, sum_dyxhat = (float)sdyx * is;
@@ -105,16 +139,7 @@ LK_PFOR(lk__threads(threads), int, ch, c, {
         const float c0 = frozen ? 0.f : sum_dy / cnt, c1 = frozen ? 0.f : sum_dyxhat / cnt * is;
         for (int i = 0; i < n; i++) {
             const size_t off = ((size_t)i * c + ch) * hw;
-            const float *p = x + off, *g = dy + off, *q = ay ? ay + off : NULL;
-            float *d = dx + off;
-            if (q && accumulate)
-                for (int j = 0; j < hw; j++) d[j] += k * ((q[j] > 0.f ? g[j] : g[j] * neg) - c0 - (p[j] - m) * c1);
-            else if (q)
-                for (int j = 0; j < hw; j++) d[j] = k * ((q[j] > 0.f ? g[j] : g[j] * neg) - c0 - (p[j] - m) * c1);
-            else if (accumulate)
-                for (int j = 0; j < hw; j++) d[j] += k * (g[j] - c0 - (p[j] - m) * c1);
-            else
-                for (int j = 0; j < hw; j++) d[j] = k * (g[j] - c0 - (p[j] - m) * c1);
+            bwd_dx(dx + off, dy + off, x + off, ay ? ay + off : NULL, hw, k, m, c0, c1, neg, accumulate);
         }
     });
 }

@@ -13,7 +13,8 @@ size_t lk__conv_scratch_direct(const lk_conv *c, int threads)
      * which also covers the 8-float ones */
     const size_t ldo = ((size_t)c->ow + 63) / 64 * 64 + 16, ldi = ((size_t)c->w + 63) / 64 * 64 + 16;
     const size_t fwd = (size_t)threads * ((size_t)c->cin * 10 * ldo + 64);
-    const size_t data = ((size_t)c->cin * c->cout * 9 + 15) / 16 * 16 + (size_t)threads * ((size_t)c->cout * 10 * ldi + 64);
+    const size_t data = ((size_t)c->cin * c->cout * 9 + 15) / 16 * 16 +
+                        (size_t)threads * ((size_t)c->cout * 10 * ldi + 64);
     const size_t wts = (size_t)c->n * c->cout * c->oh * (ldo - 16) + (size_t)threads * (c->oh + 2) * ldo;
     size_t m = fwd > data ? fwd : data;
     return m > wts ? m : wts;

@@ -79,6 +79,20 @@ static inline float dact(float v, lk_act act, float slope)
     return act == LK_ACT_RELU ? (v > 0.f ? v : 0.f) : act == LK_ACT_LEAKY ? (v > 0.f ? v : v * slope) : v;
 }
 
+/* m outputs of a block into dx: added, or written through act'(ay) (the kernel files are built
+ * with -fno-trapping-math, so the select vectorizes) */
+static void dstore(float *restrict d, const float *restrict seg, const float *restrict ay, int m, int accumulate,
+                   lk_act act, float slope)
+{
+    const float neg = act == LK_ACT_LEAKY ? slope : 0.f;
+    if (accumulate)
+        for (int j = 0; j < m; j++) d[j] += seg[j];
+    else if (act != LK_ACT_NONE && ay)
+        for (int j = 0; j < m; j++) d[j] = seg[j] * (ay[j] > 0.f ? 1.f : neg);
+    else
+        memcpy(d, seg, (size_t)m * sizeof(float));
+}
+
 static int dtasks(int n, int rows) { return n * ((rows + DROWS - 1) / DROWS); }
 
 static void direct_forward_impl(const lk_conv *c, const float *x, const float *w, const float *bias,
@@ -136,14 +150,8 @@ static void direct_backward_data_impl(const lk_conv *c, const float *dy, const f
                 const float *ay = act_y ? act_y + off : NULL;
                 for (int s0 = 0; s0 < c->w; s0 += DSEG) {
                     dtaps(seg, buf + (size_t)r * ld + s0, cs, ld, c->cout, kt + (size_t)ci * c->cout * T9, T9);
-                    const int m = c->w - s0 < DSEG ? c->w - s0 : DSEG;
-                    if (accumulate)
-                        for (int j = 0; j < m; j++) d[s0 + j] += seg[j];
-                    else if (act != LK_ACT_NONE && ay)
-                        for (int j = 0; j < m; j++)
-                            d[s0 + j] = ay[s0 + j] > 0.f ? seg[j] : act == LK_ACT_LEAKY ? seg[j] * slope : 0.f;
-                    else
-                        memcpy(d + s0, seg, (size_t)m * sizeof(float));
+                    dstore(d + s0, seg, ay ? ay + s0 : NULL, c->w - s0 < DSEG ? c->w - s0 : DSEG, accumulate, act,
+                           slope);
                 }
             }
     });
