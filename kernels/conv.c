@@ -37,8 +37,7 @@ void lk_conv_forward_path(lk_path p, const lk_conv *c, const float *x, const flo
     const lk__isa *isa = own_isa(p);
     if (isa && lk__conv_direct_ok(c)) isa->direct_forward(c, x, w, bias, act, slope, y, scratch, threads);
     else if (p == LK_PATH_REF) lk__conv_forward_ref(c, x, w, bias, act, slope, y, threads);
-    else if (p == LK_PATH_AVX512) lk__conv_forward_gemm(&lk__isa_avx512, c, x, w, bias, act, slope, y, scratch, threads);
-    else if (p == LK_PATH_AVX2) lk__conv_forward_gemm(&lk__isa_avx2, c, x, w, bias, act, slope, y, scratch, threads);
+    else if (isa) lk__conv_forward_gemm(isa, c, x, w, bias, act, slope, y, scratch, threads);
     else lk__conv_forward_blas(c, x, w, bias, act, slope, y, scratch, threads);
 }
 
@@ -75,8 +74,7 @@ void lk_conv_backward_weights_path(lk_path p, const lk_conv *c, const float *x, 
     const lk__isa *isa = own_isa(p);
     if (isa && lk__conv_direct_ok(c)) isa->direct_backward_weights(c, x, dy, dw, db, scratch, threads);
     else if (p == LK_PATH_REF) lk__conv_backward_weights_ref(c, x, dy, dw, db, threads);
-    else if (p == LK_PATH_AVX512) lk__conv_backward_weights_gemm(&lk__isa_avx512, c, x, dy, dw, db, scratch, threads);
-    else if (p == LK_PATH_AVX2) lk__conv_backward_weights_gemm(&lk__isa_avx2, c, x, dy, dw, db, scratch, threads);
+    else if (isa) lk__conv_backward_weights_gemm(isa, c, x, dy, dw, db, scratch, threads);
     else lk__conv_backward_weights_blas(c, x, dy, dw, db, scratch, threads);
 }
 

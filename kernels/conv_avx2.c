@@ -146,6 +146,6 @@ static void row_sums_avx2(int m, int len, const float *A, size_t lda, float *out
     }
 }
 
-const lk__isa lk__isa_avx2 = {MR, gemm_avx2, dot_avx2, im2col_panel_impl, col2im_panel_impl, mask_act_impl,
+const lk__isa lk__isa_avx2 = {MR, 16, gemm_avx2, dot_avx2, im2col_panel_impl, col2im_panel_impl, mask_act_impl,
                               row_sums_avx2, NULL, direct_forward_impl, direct_backward_data_impl,
                               direct_backward_weights_impl};

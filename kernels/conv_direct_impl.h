@@ -74,23 +74,16 @@ static inline void dtaps(float *out, const float *in, size_t cs, int ld, int nch
 
 static int dld(int cols) { return (cols + DSEG - 1) / DSEG * DSEG + DV; } /* >= segments + reach */
 
-static inline float dact(float v, lk_act act, float slope)
+/* m outputs of a block into dx: added, or written and taken through act'(ay) */
+static void dstore(float *restrict d, const float *restrict seg, const float *ay, int m, int accumulate, lk_act act,
+                   float slope)
 {
-    return act == LK_ACT_RELU ? (v > 0.f ? v : 0.f) : act == LK_ACT_LEAKY ? (v > 0.f ? v : v * slope) : v;
-}
-
-/* m outputs of a block into dx: added, or written through act'(ay) (the kernel files are built
- * with -fno-trapping-math, so the select vectorizes) */
-static void dstore(float *restrict d, const float *restrict seg, const float *restrict ay, int m, int accumulate,
-                   lk_act act, float slope)
-{
-    const float neg = act == LK_ACT_LEAKY ? slope : 0.f;
-    if (accumulate)
+    if (accumulate) {
         for (int j = 0; j < m; j++) d[j] += seg[j];
-    else if (act != LK_ACT_NONE && ay)
-        for (int j = 0; j < m; j++) d[j] = seg[j] * (ay[j] > 0.f ? 1.f : neg);
-    else
-        memcpy(d, seg, (size_t)m * sizeof(float));
+        return;
+    }
+    memcpy(d, seg, (size_t)m * sizeof(float));
+    if (ay) mask_act_impl(d, ay, (size_t)m, act, slope);
 }
 
 static int dtasks(int n, int rows) { return n * ((rows + DROWS - 1) / DROWS); }
@@ -108,14 +101,13 @@ static void direct_forward_impl(const lk_conv *c, const float *x, const float *w
             dpad_rows(x + ((size_t)n * c->cin + ci) * c->h * c->w, c->h, c->w, c->pad, c->pad, oy0, rows + DK - 1,
                       buf + ci * cs, ld);
         for (int co = 0; co < c->cout; co++) {
-            const float b = bias ? bias[co] : 0.f;
             for (int r = 0; r < rows; r++) {
                 float *yr = y + ((size_t)n * c->cout + co) * P + (size_t)(oy0 + r) * c->ow;
                 for (int s0 = 0; s0 < c->ow; s0 += DSEG) {
                     dtaps(seg, buf + (size_t)r * ld + s0, cs, ld, c->cin, w + co * KK, DK * DK);
-                    const int m = c->ow - s0 < DSEG ? c->ow - s0 : DSEG;
-                    for (int j = 0; j < m; j++) yr[s0 + j] = dact(seg[j] + b, act, slope);
+                    memcpy(yr + s0, seg, (size_t)(c->ow - s0 < DSEG ? c->ow - s0 : DSEG) * sizeof(float));
                 }
+                lk__bias_act_rows(yr, 1, c->ow, c->ow, bias ? bias + co : NULL, act, slope);
             }
         }
     });

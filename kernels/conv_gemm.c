@@ -78,7 +78,7 @@ static int w_group(const lk_conv *c, int threads)
  * Pointwise layers read B straight from x / write dx directly and stay per image. */
 static int group_small(const lk__isa *isa, const lk_conv *c, int threads)
 {
-    const int P = c->oh * c->ow, nr = isa == &lk__isa_avx512 ? 48 : 16;
+    const int P = c->oh * c->ow, nr = isa->nr;
     if (P > NC_F || is_pointwise(c)) return 1;
     const int gmax = W_GROUP_LEN / P < c->n ? W_GROUP_LEN / P : c->n;
     int best = 1;

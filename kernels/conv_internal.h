@@ -64,6 +64,7 @@ typedef struct {
 
 typedef struct {
     int mr;                 /* rows of a packed A sliver */
+    int nr;                 /* columns of a register tile (a tail tile costs a whole one) */
     void (*gemm)(const lk__gemm_args *a);
     /* C[i][j] += sum_p A[i*lda + p] * B[j*ldb + p], i < m, j < n, p < len */
     void (*dot)(int m, int n, int len, const float *a, size_t lda, const float *b, size_t ldb,

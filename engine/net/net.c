@@ -339,6 +339,12 @@ void lo_net_forward(lo_net *net, int training)
     }
 }
 
+/* the kernel's activation for an absorbed relu/leaky layer, or none */
+static lk_act act_of(const lo_layer *a)
+{
+    return !a ? LK_ACT_NONE : a->type == LO_L_RELU ? LK_ACT_RELU : LK_ACT_LEAKY;
+}
+
 static void layer_backward(lo_net *net, lo_layer *l, const unsigned char *need)
 {
     const int B = net->batch, T = net->threads;
@@ -358,18 +364,15 @@ static void layer_backward(lo_net *net, lo_layer *l, const unsigned char *need)
         dx = in_dy(net, l->bwd_target, need);
         if (dx) {
             const lo_layer *a = l->bwd_act_from >= 0 ? &net->layers[l->bwd_act_from] : NULL;
-            lk_conv_backward_data_ex(&l->conv, l->dy, W, dx, !l->dx_overwrite,
-                                     a ? (a->type == LO_L_RELU ? LK_ACT_RELU : LK_ACT_LEAKY) : LK_ACT_NONE,
-                                     a ? a->slope : 0.f, a ? a->y : NULL, net->scratch, T);
+            lk_conv_backward_data_ex(&l->conv, l->dy, W, dx, !l->dx_overwrite, act_of(a), a ? a->slope : 0.f,
+                                     a ? a->y : NULL, net->scratch, T);
         }
         if (net->profile) l->t_bwd_data += prof_now(net) - t0;
         return;
     case LO_L_BN: {
         const lo_layer *a = l->bwd_act_from >= 0 ? &net->layers[l->bwd_act_from] : NULL;
         lk_bn_backward(B, l->c, l->h * l->w, x, a ? a->dy : l->dy, W, l->mean, l->invstd, l->bn_frozen, dx,
-                       !l->dx_overwrite, dW, net->grads + l->boff,
-                       a ? (a->type == LO_L_RELU ? LK_ACT_RELU : LK_ACT_LEAKY) : LK_ACT_NONE, a ? a->slope : 0.f,
-                       a ? a->y : NULL, T);
+                       !l->dx_overwrite, dW, net->grads + l->boff, act_of(a), a ? a->slope : 0.f, a ? a->y : NULL, T);
         break;
     }
     case LO_L_RELU:
