@@ -36,6 +36,7 @@ void lk_conv_forward_path(lk_path p, const lk_conv *c, const float *x, const flo
 {
     const lk__isa *isa = own_isa(p);
     if (isa && lk__conv_direct_ok(c)) isa->direct_forward(c, x, w, bias, act, slope, y, scratch, threads);
+    else if (isa && lk__conv_dm_ok(c)) isa->dm_forward(c, x, w, bias, act, slope, y, scratch, threads);
     else if (p == LK_PATH_REF) lk__conv_forward_ref(c, x, w, bias, act, slope, y, threads);
     else if (isa) lk__conv_forward_gemm(isa, c, x, w, bias, act, slope, y, scratch, threads);
     else lk__conv_forward_blas(c, x, w, bias, act, slope, y, scratch, threads);
@@ -49,6 +50,10 @@ void lk_conv_backward_data_ex_path(lk_path p, const lk_conv *c, const float *dy,
     const lk__isa *isa = own_isa(p);
     if (isa && lk__conv_direct_ok(c)) {
         isa->direct_backward_data(c, dy, w, dx, accumulate, act, slope, act_y, scratch, threads);
+        return;
+    }
+    if (isa && lk__conv_dm_ok(c)) {
+        isa->dm_backward_data(c, dy, w, dx, accumulate, act, slope, act_y, scratch, threads);
         return;
     }
     if (isa) {
@@ -73,6 +78,7 @@ void lk_conv_backward_weights_path(lk_path p, const lk_conv *c, const float *x, 
 {
     const lk__isa *isa = own_isa(p);
     if (isa && lk__conv_direct_ok(c)) isa->direct_backward_weights(c, x, dy, dw, db, scratch, threads);
+    else if (isa && isa->dm_backward_weights && lk__conv_dm_ok(c)) isa->dm_backward_weights(c, x, dy, dw, db, scratch, threads);
     else if (p == LK_PATH_REF) lk__conv_backward_weights_ref(c, x, dy, dw, db, threads);
     else if (isa) lk__conv_backward_weights_gemm(isa, c, x, dy, dw, db, scratch, threads);
     else lk__conv_backward_weights_blas(c, x, dy, dw, db, scratch, threads);

@@ -148,4 +148,4 @@ static void row_sums_avx2(int m, int len, const float *A, size_t lda, float *out
 
 const lk__isa lk__isa_avx2 = {MR, 16, gemm_avx2, dot_avx2, im2col_panel_impl, col2im_panel_impl, mask_act_impl,
                               row_sums_avx2, NULL, direct_forward_impl, direct_backward_data_impl,
-                              direct_backward_weights_impl};
+                              direct_backward_weights_impl, dm_forward_impl, dm_backward_data_impl, NULL};

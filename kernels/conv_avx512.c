@@ -514,4 +514,5 @@ static void row_sums_avx512(int m, int len, const float *A, size_t lda, float *o
 
 const lk__isa lk__isa_avx512 = {MR, 48, gemm_avx512, dot_avx512, im2col_avx512, col2im_avx512, mask_act_impl,
                                 row_sums_avx512, fold_fused_avx512, direct_forward_impl,
-                                direct_backward_data_impl, direct_backward_weights_impl};
+                                direct_backward_data_impl, direct_backward_weights_impl, dm_forward_impl,
+                                dm_backward_data_impl, dm_backward_weights_impl};

@@ -92,11 +92,35 @@ typedef struct {
                                  float *scratch, int threads);
     void (*direct_backward_weights)(const lk_conv *c, const float *x, const float *dy, float *dw,
                                     float *db, float *scratch, int threads);
+    /* direct 3x3 stride-1 convolution for many output channels (conv_direct_impl.h), taken when
+     * lk__conv_dm_ok; dm_backward_weights may be NULL (the GEMM's is faster on that isa) */
+    void (*dm_forward)(const lk_conv *c, const float *x, const float *w, const float *bias, lk_act act,
+                       float slope, float *y, float *scratch, int threads);
+    void (*dm_backward_data)(const lk_conv *c, const float *dy, const float *w, float *dx, int accumulate,
+                             lk_act act, float slope, const float *act_y, float *scratch, int threads);
+    void (*dm_backward_weights)(const lk_conv *c, const float *x, const float *dy, float *dw, float *db,
+                                float *scratch, int threads);
 } lk__isa;
 
 extern const lk__isa lk__isa_avx512;
 int lk__conv_direct_ok(const lk_conv *c);
 size_t lk__conv_scratch_direct(const lk_conv *c, int threads);
+
+/* The many-output direct path: the shapes it takes (all directions; the weight gradient only where
+ * the isa has one), and its blocking (shared by the ISA files and the scratch sizing, so both see
+ * the same numbers). */
+int lk__conv_dm_ok(const lk_conv *c);
+#define LK_DM_CO 6  /* output channels per register block (packed weights come in these) */
+#define LK_DM_Q 64  /* positions are computed in multiples of this (every ISA's block divides it) */
+typedef struct {
+    int hp, ld;     /* a padded input plane: rows, and the row stride shared with the outputs */
+    int G, ngroups; /* images stacked in one task's buffer, and how many such groups */
+    size_t span;    /* G * hp * ld */
+    size_t qr;      /* stacked output positions computed per channel, rounded up to LK_DM_Q */
+    size_t cs;      /* channel stride of the padded buffer: the last block's reach stays inside */
+} lk__dm_geom;
+/* stride-1 3x3 convolution of n images of hi x wi planes padded by pad */
+void lk__dm_geom_get(int n, int hi, int wi, int pad, lk__dm_geom *g);
 extern const lk__isa lk__isa_avx2;
 
 size_t lk__conv_scratch_gemm(const lk_conv *c, int threads);

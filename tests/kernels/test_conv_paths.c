@@ -53,6 +53,15 @@ int main(void)
         {16, 32, 7, 7, 24, 3, 1, 1}, {5, 24, 14, 14, 40, 3, 2, 1}, {3, 20, 5, 5, 12, 3, 1, 1},
         {7, 40, 9, 9, 13, 3, 1, 1},  {16, 128, 7, 7, 20, 3, 1, 1}, {16, 96, 14, 14, 17, 3, 2, 1},
         {4, 24, 10, 10, 30, 3, 1, 1}, {6, 8, 11, 11, 10, 5, 3, 2}, {16, 8, 7, 7, 12, 5, 1, 2},
+        /* the direct 3x3 path for more outputs (planes where >= 80 % of the computed positions
+         * are kept): compact-fcn's stride-1 trunk at small batch, rows that are no multiple of a
+         * vector (13, 21, 25, 30, 33, 44, 57), outputs no multiple of a register block (6) or of a
+         * weight-gradient block (3), one input channel, pad 0 and 2, several image groups of
+         * unequal size (and a group count that does not divide among the threads), 96 outputs */
+        {2, 24, 56, 56, 24, 3, 1, 1}, {2, 48, 28, 28, 48, 3, 1, 1}, {2, 96, 20, 21, 96, 3, 1, 1},
+        {2, 3, 40, 13, 7, 3, 1, 1},   {3, 5, 40, 30, 13, 3, 1, 0}, {2, 9, 30, 40, 10, 3, 1, 2},
+        {1, 3, 29, 57, 7, 3, 1, 1},   {2, 1, 32, 33, 11, 3, 1, 1}, {5, 4, 24, 25, 17, 3, 1, 1},
+        {7, 3, 30, 30, 5, 3, 1, 1},   {3, 16, 45, 44, 20, 3, 1, 1}, {1, 24, 40, 40, 4, 3, 1, 1},
     };
     const int nshapes = (int)(sizeof shapes / sizeof shapes[0]);
     int tested_paths = 0;
