@@ -7,7 +7,8 @@
  * the kernel's reach), so every tap is a plain shifted row of full vectors and a block of output
  * columns stays in four register accumulators. Included by each SIMD file; the vector is a zmm or
  * a ymm. Every output is computed by one task in a fixed order: results do not depend on the
- * thread count. */
+ * thread count. The second half of the file is the same idea for many output channels (the
+ * trunk's stride-1 layers, lk__conv_dm_ok). */
 #ifndef LOOKOUT_CONV_DIRECT_IMPL_H
 #define LOOKOUT_CONV_DIRECT_IMPL_H
 #include "conv_internal.h"
