@@ -33,11 +33,15 @@ static inline dv dload(const float *p)
     return v;
 }
 
+/* lane sum as a tree (halves added until one lane is left): the many-output weight gradient
+ * reduces 27 vectors per block, and a chain of scalar adds ran it 15-20 % slower (28x28, 56x56) */
 static inline float dsum(dv v)
 {
-    float s = 0.f;
-    for (int i = 0; i < DV; i++) s += v[i];
-    return s;
+    float a[DV];
+    memcpy(a, &v, sizeof v);
+    for (int w = DV / 2; w >= 1; w /= 2)
+        for (int i = 0; i < w; i++) a[i] += a[i + w];
+    return a[0];
 }
 
 /* rows [r0, r0+nr) of a plane (h x w) padded by `top` rows and `left` columns, into dst rows of ld
@@ -216,15 +220,12 @@ static void direct_backward_weights_impl(const lk_conv *c, const float *x, const
 
 static size_t dm_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 
-/* lane sum as a tree (halves added until one lane is left): the weight gradient reduces 27
- * vectors per block, and with dsum's chain of scalar adds it ran 15-20 % slower (28x28, 56x56) */
-static inline float dm_hsum(dv v)
+/* slices of the output blocks per image group: 1, or one per thread when the groups alone would
+ * leave a thread idle (never more than the blocks) */
+static int dm_slices(int ngroups, int nt, int nblocks)
 {
-    float a[DV];
-    memcpy(a, &v, sizeof v);
-    for (int w = DV / 2; w >= 1; w /= 2)
-        for (int i = 0; i < w; i++) a[i] += a[i + w];
-    return a[0];
+    const int nsl = ngroups % nt == 0 ? 1 : nt;
+    return nsl > nblocks ? nblocks : nsl;
 }
 
 /* gn planes (hi x wi, img floats apart) into one buffer of padded planes of hp x ld, zero past
@@ -317,8 +318,7 @@ static void dm_run(int n, int nin, int hi, int wi, int pad, int nout, const floa
     const int ho = g.hp - 2, wo = g.ld - 2;
     const size_t plane = (size_t)g.hp * g.ld, iplane = (size_t)hi * wi, oplane = (size_t)ho * wo;
     const size_t per = (size_t)nin * g.cs + (size_t)ncb * LK_DM_CO * g.qr;
-    int nsl = g.ngroups % nt == 0 ? 1 : nt;
-    nsl = nsl > ncb ? ncb : nsl;
+    const int nsl = dm_slices(g.ngroups, nt, ncb);
     LK_PFOR(nt, int, t, g.ngroups * nsl, {
         const int gi = t / nsl, s = t % nsl, n0 = gi * n / g.ngroups, gn = (gi + 1) * n / g.ngroups - n0;
         const int b0 = s * ncb / nsl, b1 = (s + 1) * ncb / nsl;
@@ -396,7 +396,7 @@ static inline void dm_wblock(const float *const g[DWCO], const float *x, int ld,
 #pragma GCC unroll 3
     for (int o = 0; o < DWCO; o++)
 #pragma GCC unroll 9
-        for (int t = 0; t < 9; t++) out[(size_t)o * os + t] = dm_hsum(acc[o][t]);
+        for (int t = 0; t < 9; t++) out[(size_t)o * os + t] = dsum(acc[o][t]);
 }
 
 /* dw[co][ci][tap] += sum over images and positions of dy[co] * x[ci] shifted by the tap. A task
@@ -412,8 +412,7 @@ static void dm_backward_weights_impl(const lk_conv *c, const float *x, const flo
     const size_t plane = (size_t)g.hp * g.ld, iplane = (size_t)c->h * c->w, oplane = (size_t)c->oh * c->ow;
     const size_t gs = dm_up(g.span, LK_DM_Q), per = (size_t)c->cin * g.cs + (size_t)c->cout * gs;
     float *part = scratch, *bufs = scratch + (size_t)g.ngroups * pst;
-    int nsl = g.ngroups % nt == 0 ? 1 : nt;
-    nsl = nsl > ncb ? ncb : nsl;
+    const int nsl = dm_slices(g.ngroups, nt, ncb);
     LK_PFOR(nt, int, t, g.ngroups * nsl, {
         const int gi = t / nsl, s = t % nsl, n0 = gi * c->n / g.ngroups, gn = (gi + 1) * c->n / g.ngroups - n0;
         const int co0 = s * ncb / nsl * DWCO, co1 = (s + 1) * ncb / nsl * DWCO < c->cout ? (s + 1) * ncb / nsl * DWCO : c->cout;
@@ -435,7 +434,7 @@ static void dm_backward_weights_impl(const lk_conv *c, const float *x, const flo
             if (db) {
                 dv sv = (dv){0};
                 for (size_t q = 0; q < qn; q += DV) sv += dload(d + q);
-                pw[nw + co] = dm_hsum(sv);
+                pw[nw + co] = dsum(sv);
             }
         }
         for (int co = co0; co < co1; co += DWCO) {
