@@ -172,18 +172,31 @@ static void add_outputs(lo_net *net, const lo_model_data *md, int n, float weigh
     if (md->has_map && cls && lo_net_class_count(net) > 0) add_planes(net, 2, n, weight, mirrored, overwrite, cls);
 }
 
+static int view_count(const lo_model_data *md) { return (md->flip_average ? 2 : 1) * (md->flip_average_v ? 2 : 1); }
+
+/* The mirrors (MIRROR_LR | MIRROR_UD) view v shows, in the views' order: as is, left-right, both,
+ * up-down, so one flip of the input leads from each view to the next. */
+static int view_mirrors(const lo_model_data *md, int v) {
+    const int lr = md->flip_average ? 2 : 1;
+    return (lr == 2 && ((v % 2) ^ (v / 2)) ? MIRROR_LR : 0) | (v / lr ? MIRROR_UD : 0);
+}
+
+/* Flips the net's input the ways `flips` says. */
+static void mirror_input(lo_net *net, int flips) {
+    if (flips & MIRROR_LR) lo_flip_input(net);
+    if (flips & MIRROR_UD) flip_input_v(net);
+}
+
 void lo_ensemble_member_pass(lo_net *net, const lo_model_data *md, int n, int member, float *score, float *map,
                              float *cls, void (*forward)(lo_net *)) {
-    int lr = md->flip_average ? 2 : 1, ud = md->flip_average_v ? 2 : 1, mirrored = 0;
-    float weight = 1.0f / (float)(md->n_members * lr * ud);
-    /* views in the order: as is, left-right, both, up-down (one flip of the input between each) */
-    for (int v = 0; v < ud; v++) {
-        if (v) flip_input_v(net), mirrored ^= MIRROR_UD;
-        for (int h = 0; h < lr; h++) {
-            if (h) lo_flip_input(net), mirrored ^= MIRROR_LR;
-            forward(net);
-            add_outputs(net, md, n, weight, mirrored, member == 0 && v == 0 && h == 0, score, map, cls);
-        }
+    const int views = view_count(md);
+    const float weight = 1.0f / (float)(md->n_members * views);
+    for (int v = 0, mirrored = 0; v < views; v++) {
+        const int want = view_mirrors(md, v);
+        mirror_input(net, want ^ mirrored);
+        mirrored = want;
+        forward(net);
+        add_outputs(net, md, n, weight, mirrored, member == 0 && v == 0, score, map, cls);
     }
 }
 
@@ -386,24 +399,30 @@ static lo_infer_ws *ws_try_acquire(lo_model *m) {
     return w;
 }
 
-static int view_count(const lo_model_data *md) { return (md->flip_average ? 2 : 1) * (md->flip_average_v ? 2 : 1); }
-
 /* Passes [p0, p1) of an image (pass p = member p / views, view p % views, in the views' order of
  * lo_ensemble_member_pass: as is, left-right, both, up-down), each on that member's network of
  * `nets`, into its slot of w. A flip is exact, so a pass scores as it does there. */
 static void run_passes(const lo_model_data *md, lo_infer_ws *w, lo_net *const *nets, int p0, int p1) {
-    const int views = view_count(md), lr = md->flip_average ? 2 : 1;
+    const int views = view_count(md);
     const float weight = 1.0f / (float)(md->n_members * views);
     const size_t mplane = (size_t)w->mh * w->mw;
     for (int p = p0; p < p1; p++) {
         lo_net *net = nets[p / views];
-        int v = p % views, mirrored = 0;
+        const int mirrored = view_mirrors(md, p % views);
         lo_ensemble_set_input(net, md, 0, w->image);
-        if (lr == 2 && ((v % lr) ^ (v / lr))) lo_flip_input(net), mirrored |= MIRROR_LR; /* views 1, 2 */
-        if (v / lr) flip_input_v(net), mirrored |= MIRROR_UD;                            /* views 2, 3 */
+        mirror_input(net, mirrored);
         forward_alone(net);
         add_outputs(net, md, 1, weight, mirrored, 1, &w->vscore[p], md->has_map ? w->vmap + p * mplane : NULL,
                     w->k ? w->vcls + p * w->k * mplane : NULL);
+    }
+}
+
+/* out[i] = the sum over slots p (len floats each, in order) of slots[p * len + i] */
+static void sum_slots(const float *slots, int passes, size_t len, float *out) {
+    for (size_t i = 0; i < len; i++) {
+        float v = 0;
+        for (int p = 0; p < passes; p++) v += slots[p * len + i];
+        out[i] = v;
     }
 }
 
@@ -442,20 +461,10 @@ static void ensemble_forward(lo_model *m, lo_infer_ws *w, float *score) {
         pthread_join(th, NULL);
         ws_release(m, h);
     }
-    const size_t mplane = (size_t)w->mh * w->mw, cplane = (size_t)w->k * mplane;
-    *score = 0;
-    for (int p = 0; p < passes; p++) *score += w->vscore[p];
-    if (md->has_map)
-        for (size_t i = 0; i < mplane; i++) {
-            float v = 0;
-            for (int p = 0; p < passes; p++) v += w->vmap[p * mplane + i];
-            w->map[i] = v;
-        }
-    for (size_t i = 0; i < cplane; i++) {
-        float v = 0;
-        for (int p = 0; p < passes; p++) v += w->vcls[p * cplane + i];
-        w->cls[i] = v;
-    }
+    const size_t mplane = (size_t)w->mh * w->mw;
+    sum_slots(w->vscore, passes, 1, score);
+    if (md->has_map) sum_slots(w->vmap, passes, mplane, w->map);
+    sum_slots(w->vcls, passes, (size_t)w->k * mplane, w->cls);
 }
 
 int lo_model_paint(const lo_model_data *md, const float *map_logit, const float *cls_logit, int k, int mh, int mw,

@@ -234,6 +234,13 @@ static void candidate_free(candidate *c) {
 }
 
 /* Held-out ranking quality of one fold: real defects when the fold holds them, else synthetic. */
+/* Seconds to score n_test images with a round's members over every view, from the measured
+ * seconds per training step per input pixel: a forward costs about a third of a training step's
+ * per-image work; half, to be safe. */
+static double round_scoring_s(size_t n_test, int views, double sec_per_px_step, double px) {
+    return (double)n_test * LO_FOLDS * views * sec_per_px_step * px / LO_BATCH * 0.5;
+}
+
 /* Standard error of a ROC AUC measured on n_pos positives and n_neg negatives (Hanley & McNeil,
  * 1982). */
 static double auc_se(double a, size_t n_pos, size_t n_neg) {
@@ -633,9 +640,8 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
         cand[k].sec_member = lo_now_s() - t_member;
         if (k == 0 && cand[k].steps_run[0] > 0) {
             sec_per_px_step = (lo_now_s() - t_member) / (px * cand[k].steps_run[0]);
-            /* keep time to score the test images with every member and view (a forward costs
-             * about a third of a training step's per-image work; half, to be safe) */
-            double scoring = (double)n_test * LO_FOLDS * views * sec_per_px_step * px / LO_BATCH * 0.5;
+            /* keep time to score the test images with every member */
+            double scoring = round_scoring_s(n_test, views, sec_per_px_step, px);
             double d2 = t0 + budget * 0.985 - scoring;
             if (d2 < deadline) deadline = d2 > lo_now_s() ? d2 : lo_now_s();
         }
@@ -688,7 +694,7 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
     if (max_rounds > LO_MAX_REPEATS) max_rounds = LO_MAX_REPEATS;
     if (n_anom > 0 && !c->cut && max_rounds > 1) {
         /* scoring the test images with a round's members, as the deadline already keeps for the first */
-        double scoring = (double)n_test * LO_FOLDS * views * sec_per_px_step * c->h * c->w / LO_BATCH * 0.5;
+        double scoring = round_scoring_s(n_test, views, sec_per_px_step, (double)c->h * c->w);
         double round_s = lo_now_s() - t_round + c->sec_member + scoring;
         int fit_rounds = 1 + (int)floor(fmax(0, deadline - lo_now_s()) / (LO_ROUND_MARGIN * round_s));
         rounds = fit_rounds < max_rounds ? fit_rounds : max_rounds;
