@@ -180,8 +180,9 @@ static void build_slot(const lo_batch_builder *bb, slot_scratch *sc, lo_net *net
     size_t plane = (size_t)b->h * b->w;
     double t = pr ? thread_cpu_s() : 0, t_start = t;
     double u = lo_rng_uniform(&rng);
-    int real_defect = sp->na > 0 && u >= 0.5 && u < 0.8;
-    int synthetic = u >= (sp->na > 0 ? 0.8 : 0.5);
+    double real_end = 0.5 + (sp->real_share > 0 ? sp->real_share : 0.3);
+    int real_defect = sp->na > 0 && u >= 0.5 && u < real_end;
+    int synthetic = u >= (sp->na > 0 ? real_end : 0.5);
     size_t base = real_defect ? sp->anoms[lo_rng_int(&rng, (int)sp->na)] : sp->normals[lo_rng_int(&rng, (int)sp->nn)];
     int known = 1; /* pixel targets known for this slot */
     if (synthetic) {

@@ -10,12 +10,14 @@
  *  - a generated bank of an odd size (37x53, 1 and 3 channels) so vector tails are exercised;
  *  - lds_augment with dataset/'s default settings (rotation, scale, gamma: the bilinear pass), with
  *    the recipe's on awkward shapes and values (the vector paths and their fallbacks), and
- *    every lds_synth_defect kind, with and without a donor, called directly.
+ *    every lds_synth_defect kind, with and without a donor, called directly;
+ *  - the share of real defects in the defect half (not a hash: the measured share of slots).
  * Run with --print to print the hashes instead of checking them. */
 #include "train/train_batch.h"
 #include "train/train_data.h"
 #include "ttr_util.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,11 +290,62 @@ static void direct_case(void) {
     free(base), free(img), free(don), free(mask);
 }
 
+/* The defect half's split (train_member.c gives real defects 0.3 of the slots, or 0.2 when their
+ * masks are unknown): a real anomaly without a mask is the one slot whose pixel weights are all 0,
+ * so counting those slots measures the share the builder gave them. */
+static void mix_case(void) {
+    const int c = 1, h = 37, w = 53;
+    const size_t n = 10, plane = (size_t)h * w;
+    lo_bank bank = {.n = n, .c = c, .h = h, .w = w};
+    bank.img = malloc(n * plane);
+    bank.mask = calloc(n, plane);
+    bank.has_mask = calloc(n, 1); /* no image has a mask */
+    uint64_t r = 99;
+    for (size_t i = 0; i < n * plane; i++) bank.img[i] = (uint8_t)(60 + lo_rng_next(&r) % 120);
+    size_t normals[7] = {0, 1, 2, 3, 4, 5, 6}, anoms[3] = {7, 8, 9};
+    lds_augment_config aug;
+    lo_train_augment_config(&aug);
+    float mean[1] = {0.5f}, sd[1] = {0.25f};
+    batch_io io;
+    if (io_open(&io, "compact-cls", 16, c, h, w, 5, 7) == 0) {
+        static const float share[2] = {0, 0.2f}; /* 0: the default, 0.3 */
+        static const double want[2] = {0.3, 0.2};
+        for (int k = 0; k < 2; k++) {
+            lo_batch_spec spec = {.bank = &bank, .normals = normals, .anoms = anoms, .nn = 7, .na = 3,
+                                  .real_share = share[k], .aug = &aug, .mean = mean, .std = sd, .mh = 5, .mw = 7,
+                                  .pos_pixel_weight = 2.0f, .threads = 2};
+            lo_batch_builder *bb = lo_batch_builder_create(&spec);
+            if (!bb) {
+                CHECK(0, "builder: out of memory");
+                break;
+            }
+            int real = 0, defect = 0, slots = 0;
+            for (int s = 0; s < 150; s++) {
+                lo_batch_build(bb, io.net, 5, s, io.t_img, io.t_px, io.w_px, NULL);
+                for (int b = 0; b < io.B; b++, slots++) {
+                    int known = 0;
+                    for (size_t m = 0; m < io.mplane; m++) known |= io.w_px[(size_t)b * io.mplane + m] != 0;
+                    real += !known;
+                    defect += io.t_img[b] > 0.5f;
+                }
+            }
+            lo_batch_builder_free(bb);
+            double fr = (double)real / slots, fd = (double)defect / slots;
+            CHECK(fabs(fr - want[k]) < 0.04 && fabs(fd - 0.5) < 0.05,
+                  "real_share %.1f: %.3f of %d slots were real defects (want %.2f), %.3f defects (want 0.5)",
+                  share[k], fr, slots, want[k], fd);
+        }
+    }
+    io_close(&io);
+    free(bank.img), free(bank.mask), free(bank.has_mask);
+}
+
 int main(int argc, char **argv) {
     print_only = argc > 1 && strcmp(argv[1], "--print") == 0;
     direct_case();
     generated_case(1, 37, 53, "generated 1x37x53", 0xcd71f70afc408f95ull);
     generated_case(3, 37, 53, "generated 3x37x53", 0xfae3d6e46b76cef7ull);
     cookies_case();
+    mix_case();
     return TTR_DONE();
 }
