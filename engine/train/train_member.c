@@ -146,15 +146,7 @@ int lo_member_train(const lo_member_job *job, lo_net **net_out, int *steps_plann
         free(normals), free(anoms), free(t_img);
         return -1;
     }
-    /* A real defect whose mask is known teaches the map where it is as well as the image that it
-     * is one; without masks it teaches the image label alone, and synthetic defects (exact masks)
-     * get the larger part of the defect slots: 20 % real, 30 % synthetic instead of 30 / 20.
-     * aliens (no masks), seeds default / 11 / 12: test ROC AUC 0.987 / 0.977 / 0.954 -> 0.993 /
-     * 0.984 / 1.000, F1 0.941 / 0.941 / 0.914 -> 0.971 / 0.941 / 0.941. */
-    size_t masked = 0;
-    for (size_t i = 0; i < na; i++) masked += b->mask && b->has_mask[anoms[i]];
-    float real_share = 2 * masked >= na ? 0.3f : 0.2f;
-    lo_batch_spec bspec = {.normals = normals, .anoms = anoms, .nn = nn, .na = na, .real_share = real_share,
+    lo_batch_spec bspec = {.normals = normals, .anoms = anoms, .nn = nn, .na = na, .real_share = job->real_share,
                            .aug = job->aug, .mean = job->mean, .std = job->std,
                            .pos_pixel_weight = job->pos_pixel_weight, .threads = job->threads,
                            .min_defect_px = job->min_defect_px};

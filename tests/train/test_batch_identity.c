@@ -290,7 +290,7 @@ static void direct_case(void) {
     free(base), free(img), free(don), free(mask);
 }
 
-/* The defect half's split (train_member.c gives real defects 0.3 of the slots, or 0.2 when their
+/* The defect half's split (train_run.c gives real defects 0.3 of the slots, or 0.2 when their
  * masks are unknown): a real anomaly without a mask is the one slot whose pixel weights are all 0,
  * so counting those slots measures the share the builder gave them. */
 static void mix_case(void) {
