@@ -1,12 +1,12 @@
 /* train_batch.h — building a training step's batch on all cores. Internal to engine/train.
  *
- * What one slot gets is train_member.c's recipe: half normal images, real_share real defects (with
- * their masks), the rest synthetic defects on an augmented normal (50 % when the fold has no
- * anomalies); augmentation; normalization into the net's input slot; the image target and, for
- * nets with a map, the per-cell defect target and its weight. Slots are independent: slot s of
- * step `step` draws from its own random stream seeded by (seed, step, s), so the batch is the
- * same whatever the thread count, and the slots are built in parallel (OpenMP over slots, each
- * thread with its own scratch images made once here).
+ * What one slot gets is the recipe's (train_member.c, train_run.c): half normal images,
+ * real_share real defects (with their masks), the rest synthetic defects on an augmented normal
+ * (50 % when the fold has no anomalies); augmentation; normalization into the net's input slot;
+ * the image target and, for nets with a map, the per-cell defect target and its weight. Slots
+ * are independent: slot s of step `step` draws from its own random stream seeded by (seed,
+ * step, s), so the batch is the same whatever the thread count, and the slots are built in
+ * parallel (OpenMP over slots, each thread with its own scratch images made once here).
  *
  * Measured: see bench/train_loader (per-part costs with lo_batch_profile). */
 #ifndef LOOKOUT_TRAIN_BATCH_H
@@ -19,7 +19,7 @@ typedef struct {
     const lo_bank *bank;
     const size_t *normals, *anoms; /* bank items of the fold's normal and anomalous images */
     size_t nn, na;                 /* nn >= 1 */
-    float real_share;              /* slots given to real defects when na > 0 (0 = 0.3); the rest of the
+    double real_share;             /* slots given to real defects when na > 0 (0 = 0.3); the rest of the
                                     * defect half is synthetic */
     const lds_augment_config *aug;
     const float *mean, *std;       /* input normalization, per channel */

@@ -19,7 +19,7 @@ typedef struct {
     int batch, steps, threads;
     float lr, weight_decay, pos_pixel_weight;
     int min_defect_px;          /* a synthetic defect's least visible pixels (lo_train_make_defect) */
-    float real_share;           /* batch slots given to real defects (lo_batch_spec; 0 = 0.3) */
+    double real_share;          /* batch slots given to real defects (lo_batch_spec; 0 = 0.3) */
     uint64_t seed;
     double deadline;            /* lo_now_s() value after which training stops; 0 = none */
     const float *mean, *std;

@@ -217,7 +217,7 @@ typedef struct {
     int cut;             /* a member stopped at the deadline */
     uint8_t valid[LO_MAX_MEMBERS];  /* the member trained at least half its schedule */
     int min_defect_px;   /* a synthetic defect's least visible pixels (lo_train_make_defect) */
-    float real_share;    /* batch slots given to real defects (lo_batch_spec) */
+    double real_share;   /* batch slots given to real defects (lo_batch_spec) */
     int steps_run[LO_MAX_MEMBERS];
 } candidate;
 
@@ -573,7 +573,7 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
          * masks) get the larger part of the defect slots: 20 % real, 30 % synthetic, not 30 / 20.
          * aliens (no masks), seeds default / 11 / 12: test ROC AUC 0.987 / 0.977 / 0.954 -> 0.993
          * / 0.984 / 1.000, F1 0.941 / 0.941 / 0.914 -> 0.971 / 0.941 / 0.941. */
-        cand[k].real_share = 2 * n_masked >= n_anom ? 0.3f : 0.2f;
+        cand[k].real_share = 2 * n_masked >= n_anom ? 0.3 : 0.2;
         cand[k].oof = calloc(n_train, sizeof(float));
         cand[k].oof_synth = calloc(n_train, sizeof(float));
         cand[k].oof_sum = calloc(n_train, sizeof(float));

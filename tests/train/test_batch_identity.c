@@ -308,7 +308,7 @@ static void mix_case(void) {
     float mean[1] = {0.5f}, sd[1] = {0.25f};
     batch_io io;
     if (io_open(&io, "compact-cls", 16, c, h, w, 5, 7) == 0) {
-        static const float share[2] = {0, 0.2f}; /* 0: the default, 0.3 */
+        static const double share[2] = {0, 0.2}; /* 0: the default, 0.3 */
         static const double want[2] = {0.3, 0.2};
         for (int k = 0; k < 2; k++) {
             lo_batch_spec spec = {.bank = &bank, .normals = normals, .anoms = anoms, .nn = 7, .na = 3,
