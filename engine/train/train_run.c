@@ -234,7 +234,6 @@ static void candidate_free(candidate *c) {
     memset(c, 0, sizeof *c);
 }
 
-/* Held-out ranking quality of one fold: real defects when the fold holds them, else synthetic. */
 /* Seconds to score n_test images with a round's members over every view, from the measured
  * seconds per training step per input pixel: a forward costs about a third of a training step's
  * per-image work; half, to be safe. */
@@ -252,6 +251,8 @@ static double auc_se(double a, size_t n_pos, size_t n_neg) {
     return v > 0 ? sqrt(v) : 0;
 }
 
+/* Held-out ranking quality of one fold: real defects when the fold holds them, else synthetic.
+ * *n_pos and *n_neg (may be NULL) get the counts it was measured on. */
 static void fold_quality(const candidate *c, const int *labels, const int *fold, size_t n, int f,
                          double *auc, double *ap, size_t *n_pos, size_t *n_neg) {
     float *s = calloc(2 * n + 1, sizeof *s);
@@ -259,15 +260,15 @@ static void fold_quality(const candidate *c, const int *labels, const int *fold,
     size_t m = 0, pos = 0;
     for (size_t i = 0; i < n; i++)
         if (fold[i] == f && labels[i] >= 0) s[m] = c->oof[i], y[m] = (uint8_t)labels[i], pos += labels[i] == 1, m++;
+    size_t m_real = m;
     if (pos == 0)
         for (size_t i = 0; i < n; i++)
             if (fold[i] == f && labels[i] == 0) s[m] = c->oof_synth[i], y[m] = 1, m++;
     *auc = auc_of(s, y, m);
     *ap = ap_of(s, y, m);
-    size_t ones = 0;
-    for (size_t i = 0; i < m; i++) ones += y[i];
-    if (n_pos) *n_pos = ones;
-    if (n_neg) *n_neg = m - ones;
+    if (pos == 0) pos = m - m_real; /* the synthetic versions of the fold's normals */
+    if (n_pos) *n_pos = pos;
+    if (n_neg) *n_neg = m - pos;
     free(s);
     free(y);
 }
@@ -523,15 +524,15 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
 
     labels = malloc(n_train * sizeof *labels);
     fold = malloc(n_train * sizeof *fold);
-    int n_anom = 0, n_norm = 0, with_masks = 0, n_masked = 0;
+    int n_anom = 0, n_norm = 0, n_masked = 0;
     for (size_t i = 0; i < n_train; i++) {
         const lds_entry *e = &tr->entries[train_items[i]];
         labels[i] = e->label;
         n_anom += e->label == 1;
         n_norm += e->label == 0;
-        with_masks |= e->label == 1 && e->mask_known && e->mask_path;
         n_masked += e->label == 1 && e->mask_known && e->mask_path;
     }
+    int with_masks = n_masked > 0;
     lo_train_folds(labels, n_train, LO_FOLDS, seed, fold);
     int channels = tr->channels == 1 ? 1 : 3;
     logf_(req->log, "training on %zu images (%d normal, %d anomalous%s), testing on %zu (%s); architecture %s; "
@@ -543,6 +544,12 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
 
     double aspect_spread;
     int fit = lo_train_fit_mode(tr, train_items, n_train, &aspect_spread);
+    /* A real defect whose mask is known teaches the map where it is as well as the image that it
+     * is one; without masks it teaches the image label alone, and synthetic defects (exact masks)
+     * get the larger part of the defect slots: 20 % real, 30 % synthetic, not 30 / 20. aliens (no
+     * masks), seeds default / 11 / 12: test ROC AUC 0.987 / 0.977 / 0.954 -> 0.993 / 0.984 /
+     * 1.000, F1 0.941 / 0.941 / 0.914 -> 0.971 / 0.941 / 0.941. */
+    double real_share = 2 * n_masked >= n_anom ? 0.3 : 0.2;
     /* candidates: two input resolutions */
     int n_cand = 0;
     for (int k = 0; k < 2; k++) {
@@ -568,12 +575,7 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
          * trained on normals alone reached held-out ROC AUC 0.58 on real missing limbs with them,
          * 0.82-0.83 without (cookies 0.88 either way). With real anomalies the mix stays as tuned. */
         cand[k].min_defect_px = n_anom > 0 ? 0 : cand[k].h * cand[k].w / 200;
-        /* A real defect whose mask is known teaches the map where it is as well as the image that
-         * it is one; without masks it teaches the image label alone, and synthetic defects (exact
-         * masks) get the larger part of the defect slots: 20 % real, 30 % synthetic, not 30 / 20.
-         * aliens (no masks), seeds default / 11 / 12: test ROC AUC 0.987 / 0.977 / 0.954 -> 0.993
-         * / 0.984 / 1.000, F1 0.941 / 0.941 / 0.914 -> 0.971 / 0.941 / 0.941. */
-        cand[k].real_share = 2 * n_masked >= n_anom ? 0.3 : 0.2;
+        cand[k].real_share = real_share;
         cand[k].oof = calloc(n_train, sizeof(float));
         cand[k].oof_synth = calloc(n_train, sizeof(float));
         cand[k].oof_sum = calloc(n_train, sizeof(float));
@@ -598,7 +600,7 @@ int lo_train_run(const lo_train_request *req, lo_train_result *out, lo_train_err
     }
     if (n_anom > 0)
         logf_(req->log, "batches: half normal images, %.0f %% real anomalies, %.0f %% synthetic defects (%d of %d "
-                        "real anomalies have a mask)", 100.0 * cand[0].real_share, 100.0 * (0.5 - cand[0].real_share),
+                        "real anomalies have a mask)", 100.0 * real_share, 100.0 * (0.5 - real_share),
               n_masked, n_anom);
     float mean[3] = {0}, std[3] = {1, 1, 1};
     lo_bank_stats(&cand[0].bank, mean, std);
